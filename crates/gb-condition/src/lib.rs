@@ -1,0 +1,3 @@
+//! GrowthBook targeting conditions.
+#![no_std]
+extern crate alloc;

@@ -1,0 +1,2 @@
+//! Project tasks (see <https://github.com/matklad/cargo-xtask>).
+fn main() {}
