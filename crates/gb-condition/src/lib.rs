@@ -1,3 +1,133 @@
-//! GrowthBook targeting conditions.
+//! GrowthBook targeting conditions, compiled once and evaluated many times.
+//!
+//! A condition is the MongoDB-like document GrowthBook attaches to rules and experiments,
+//! e.g. `{"country": {"$in": ["US", "CA"]}, "age": {"$gte": 18}}`. This crate compiles it
+//! into a typed tree ([`Condition`]) with every operator resolved, every regular expression
+//! compiled and every version string padded, then evaluates it against user attributes with
+//! no allocation in the common case.
+//!
+//! Semantics follow the reference JavaScript SDK (`mongrule.ts` of `@growthbook/growthbook`
+//! 1.8.0), including its JavaScript value coercions: `{"age": "18"}` matches the number `18`,
+//! a missing attribute compares as `null`, relational operators compare mixed types as
+//! JavaScript does, and arrays and objects compare by their JSON text.
+//!
+//! Nothing here panics on input. A condition that cannot be compiled (wrong shapes in logic
+//! operators, nesting deeper than [`MAX_DEPTH`], regular expressions that need lookaround or
+//! backreferences) evaluates to `false` and yields a warning. Where the reference SDK itself
+//! evaluates an operator to `false` (an unknown operator, an invalid pattern) this crate does
+//! the same, and warns.
+//!
+//! `#![no_std]` with `alloc`: it runs on microcontrollers and in wasm.
+//!
+//! # Example
+//!
+//! ```
+//! use gb_condition::{Condition, SavedGroups};
+//! use serde_json::json;
+//!
+//! let cond = Condition::compile(&json!({
+//!     "country": {"$in": ["US", "CA"]},
+//!     "version": {"$vgte": "2.0.0"},
+//!     "email": {"$regex": "@example\\.com$"}
+//! }));
+//! assert!(cond.is_valid());
+//!
+//! let groups = SavedGroups::new();
+//! let user = json!({"country": "US", "version": "2.1.0", "email": "ann@example.com"});
+//! assert!(cond.matches(&user, &groups));
+//! assert!(!cond.matches(&json!({"country": "FR"}), &groups));
+//!
+//! // Lookaround cannot run in linear time: the condition fails closed.
+//! let bad = Condition::compile(&json!({"name": {"$regex": "a(?=b)"}}));
+//! assert!(!bad.is_valid());
+//! assert!(!bad.matches(&json!({"name": "ab"}), &groups));
+//! ```
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+mod compile;
+mod eval;
+mod groups;
+mod regex;
+mod value;
+mod version;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde_json::{Map, Value};
+
+pub use compile::MAX_DEPTH;
+pub use eval::Root;
+pub use groups::SavedGroups;
+pub use regex::{JsRegex, REGEX_SIZE_LIMIT, RegexError};
+pub use value::{write_js_number, write_js_string};
+
+/// A compiled condition.
+#[derive(Debug)]
+pub struct Condition {
+    inner: Option<compile::Cond>,
+}
+
+impl Condition {
+    /// Compiles a condition document. Never fails: an uncompilable condition matches nobody
+    /// (see [`Condition::is_valid`]).
+    pub fn compile(condition: &Value) -> Condition {
+        let mut w = Vec::new();
+        Self::compile_with_warnings(condition, &mut w)
+    }
+
+    /// Like [`Condition::compile`], appending a message to `warnings` for every problem found.
+    pub fn compile_with_warnings(condition: &Value, warnings: &mut Vec<String>) -> Condition {
+        let mut c = compile::Compiler { warnings };
+        match c.cond(condition, 0) {
+            Ok(cond) => Condition { inner: Some(cond) },
+            Err(e) => {
+                c.warnings.push(compile::describe(&e));
+                Condition { inner: None }
+            }
+        }
+    }
+
+    /// A condition that every attribute set passes (`{}`).
+    pub fn always() -> Condition {
+        Condition {
+            inner: Some(compile::Cond(alloc::boxed::Box::new([]))),
+        }
+    }
+
+    /// Whether the condition compiled; an invalid condition never matches.
+    pub fn is_valid(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// Whether `attributes` (normally a JSON object) satisfy the condition.
+    pub fn matches(&self, attributes: &Value, groups: &SavedGroups) -> bool {
+        self.matches_root(Root::Value(attributes), groups)
+    }
+
+    /// Whether an attribute map satisfies the condition.
+    pub fn matches_map(&self, attributes: &Map<String, Value>, groups: &SavedGroups) -> bool {
+        self.matches_root(Root::Map(attributes), groups)
+    }
+
+    /// Whether the attributes seen through `root` satisfy the condition.
+    pub fn matches_root(&self, root: Root<'_>, groups: &SavedGroups) -> bool {
+        match &self.inner {
+            Some(c) => eval::Ctx { groups }.cond(c, root, None),
+            None => false,
+        }
+    }
+}
+
+/// Compiles and evaluates a condition in one call (the reference `evalCondition`).
+///
+/// For repeated evaluation compile once with [`Condition::compile`] instead.
+pub fn eval_condition(attributes: &Value, condition: &Value, saved_groups: &Value) -> bool {
+    let groups = SavedGroups::compile(saved_groups);
+    Condition::compile(condition).matches(attributes, &groups)
+}

@@ -98,7 +98,9 @@ impl StickyBucketDocs {
     /// The documents that evaluation changed since the last call, ready to save.
     pub fn take_changed(&mut self) -> Vec<StickyAssignmentsDocument> {
         let keys = core::mem::take(&mut self.changed);
-        keys.into_iter().filter_map(|k| self.docs.get(&k).cloned()).collect()
+        keys.into_iter()
+            .filter_map(|k| self.docs.get(&k).cloned())
+            .collect()
     }
 
     /// Stores an updated document and marks it changed (used by evaluation).

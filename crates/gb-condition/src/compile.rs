@@ -1,0 +1,395 @@
+//! Compiling a condition document into a typed tree.
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde_json::{Map, Value};
+
+use crate::regex::{JsRegex, RegexError};
+use crate::value::{Prim, V, with_js_string};
+use crate::version::padded_owned;
+
+/// How deeply conditions may nest (logic operators, `$not`, `$elemMatch`, ...).
+pub const MAX_DEPTH: usize = 64;
+
+/// A condition as a list of clauses that must all pass.
+#[derive(Debug)]
+pub(crate) struct Cond(pub(crate) Box<[Clause]>);
+
+#[derive(Debug)]
+pub(crate) enum Clause {
+    Or(Box<[Cond]>),
+    Nor(Box<[Cond]>),
+    And(Box<[Cond]>),
+    Not(Cond),
+    SavedGroup(Option<SavedGroupRef>),
+    Path(Path, Test),
+}
+
+/// A `$savedGroup` reference that passed the reference SDK's shape checks.
+#[derive(Debug)]
+pub(crate) struct SavedGroupRef {
+    pub(crate) id: String,
+    pub(crate) attribute_key: Option<String>,
+}
+
+/// A dotted attribute path, split once.
+#[derive(Debug)]
+pub(crate) struct Path(pub(crate) Box<[String]>);
+
+impl Path {
+    pub(crate) fn parse(p: &str) -> Path {
+        Path(p.split('.').map(String::from).collect())
+    }
+}
+
+/// The reference `evalConditionValue`: what one attribute value is tested against.
+#[derive(Debug)]
+pub(crate) enum Test {
+    /// `value + "" === s` (or, case-insensitively, both lowered).
+    Str { s: String, lower: String },
+    /// `value * 1 === n`.
+    Num(f64),
+    /// `value !== null && !!value === b`.
+    Bool(bool),
+    /// `value === null`.
+    Null,
+    /// `JSON.stringify(value) === JSON.stringify(v)`.
+    Json(Value),
+    /// An operator object: every operator must pass.
+    Ops(Box<[Op]>),
+}
+
+/// Version comparison operators.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum VOp {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+/// Relational operators.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ROp {
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+#[derive(Debug)]
+pub(crate) enum Op {
+    Eq(Prim),
+    Ne(Prim),
+    Rel(ROp, Prim),
+    Exists(bool),
+    In {
+        set: ValueSet,
+        negate: bool,
+        insensitive: bool,
+    },
+    InGroup {
+        id: String,
+        negate: bool,
+    },
+    Not(Box<Test>),
+    Size(Box<Test>),
+    ElemMatchValue(Box<Test>),
+    ElemMatchCond(Cond),
+    All {
+        items: Box<[Test]>,
+        insensitive: bool,
+    },
+    Regex(Box<JsRegex>),
+    Type(String),
+    Version(VOp, String),
+    /// An operator the reference evaluates to `false` (unknown operator, malformed argument).
+    False,
+}
+
+/// A set of primitive values for `$in`, `$nin`, `$ini`, `$nini` and list saved groups, using
+/// JavaScript `SameValueZero` membership (arrays and objects never match).
+#[derive(Debug, Default)]
+pub(crate) struct ValueSet {
+    /// Sorted, deduplicated strings (lowercased for case-insensitive sets).
+    strs: Vec<String>,
+    /// Sorted numbers.
+    nums: Vec<f64>,
+    has_null: bool,
+    has_true: bool,
+    has_false: bool,
+}
+
+impl ValueSet {
+    pub(crate) fn new(items: &[Value], insensitive: bool) -> ValueSet {
+        let mut s = ValueSet::default();
+        for it in items {
+            match it {
+                Value::Null => s.has_null = true,
+                Value::Bool(true) => s.has_true = true,
+                Value::Bool(false) => s.has_false = true,
+                Value::Number(n) => {
+                    if let Some(f) = n.as_f64() {
+                        s.nums.push(f);
+                    }
+                }
+                Value::String(x) => {
+                    s.strs.push(if insensitive {
+                        x.to_lowercase()
+                    } else {
+                        x.clone()
+                    });
+                }
+                Value::Array(_) | Value::Object(_) => {}
+            }
+        }
+        s.strs.sort_unstable();
+        s.strs.dedup();
+        s.nums.sort_unstable_by(f64::total_cmp);
+        s
+    }
+
+    /// Whether the scalar `v` is a member (`insensitive` lowers a string first).
+    pub(crate) fn contains(&self, v: V<'_>, insensitive: bool) -> bool {
+        match v {
+            V::Null => self.has_null,
+            V::Bool(true) => self.has_true,
+            V::Bool(false) => self.has_false,
+            V::Num(n) => {
+                self.nums.binary_search_by(|p| p.total_cmp(&n)).is_ok()
+                    || (n == 0.0 && self.nums.iter().any(|p| *p == 0.0))
+            }
+            V::Str(x) => {
+                if insensitive && x.chars().any(char::is_uppercase) {
+                    let l = x.to_lowercase();
+                    self.strs.binary_search_by(|p| p.as_str().cmp(&l)).is_ok()
+                } else {
+                    self.strs.binary_search_by(|p| p.as_str().cmp(x)).is_ok()
+                }
+            }
+            V::Arr(_) | V::Obj(_) => false,
+        }
+    }
+
+    /// The reference `isIn`: an array attribute matches if any element is a member.
+    pub(crate) fn is_in(&self, actual: V<'_>, insensitive: bool) -> bool {
+        match actual {
+            V::Arr(a) => a.iter().any(|e| self.contains(V::of(e), insensitive)),
+            other => self.contains(other, insensitive),
+        }
+    }
+}
+
+/// Why a condition cannot be compiled; the whole condition then fails closed.
+#[derive(Debug)]
+pub(crate) struct Invalid(pub(crate) String);
+
+pub(crate) struct Compiler<'w> {
+    pub(crate) warnings: &'w mut Vec<String>,
+}
+
+type R<T> = Result<T, Invalid>;
+
+impl Compiler<'_> {
+    fn warn(&mut self, msg: String) {
+        self.warnings.push(msg);
+    }
+
+    /// Compiles a top-level condition object.
+    pub(crate) fn cond(&mut self, v: &Value, depth: usize) -> R<Cond> {
+        if depth > MAX_DEPTH {
+            return Err(Invalid(format!(
+                "condition nested deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        let Value::Object(map) = v else {
+            return Err(Invalid(format!(
+                "a condition must be an object, not {}",
+                kind(v)
+            )));
+        };
+        let mut clauses = Vec::with_capacity(map.len());
+        for (k, val) in map {
+            let c = match k.as_str() {
+                "$or" => Clause::Or(self.cond_list(k, val, depth)?),
+                "$nor" => Clause::Nor(self.cond_list(k, val, depth)?),
+                "$and" => Clause::And(self.cond_list(k, val, depth)?),
+                "$not" => Clause::Not(self.cond(val, depth + 1)?),
+                "$savedGroup" => Clause::SavedGroup(self.saved_group_ref(val)),
+                "$gbTooDeep" => return Err(Invalid("condition nested too deeply to parse".into())),
+                path => Clause::Path(Path::parse(path), self.test(val, depth + 1)?),
+            };
+            clauses.push(c);
+        }
+        Ok(Cond(clauses.into_boxed_slice()))
+    }
+
+    fn cond_list(&mut self, op: &str, v: &Value, depth: usize) -> R<Box<[Cond]>> {
+        let Value::Array(items) = v else {
+            return Err(Invalid(format!(
+                "{op} needs an array of conditions, not {}",
+                kind(v)
+            )));
+        };
+        items.iter().map(|c| self.cond(c, depth + 1)).collect()
+    }
+
+    fn saved_group_ref(&mut self, v: &Value) -> Option<SavedGroupRef> {
+        let Value::Object(m) = v else {
+            self.warn("$savedGroup needs an object reference".into());
+            return None;
+        };
+        let Some(Value::String(id)) = m.get("id") else {
+            self.warn("$savedGroup reference without a string id".into());
+            return None;
+        };
+        let attribute_key = match m.get("attributeKey") {
+            None => None,
+            Some(Value::String(k)) => Some(k.clone()),
+            Some(_) => {
+                self.warn("$savedGroup attributeKey must be a string".into());
+                return None;
+            }
+        };
+        Some(SavedGroupRef {
+            id: id.clone(),
+            attribute_key,
+        })
+    }
+
+    /// Compiles a value condition (`evalConditionValue`).
+    pub(crate) fn test(&mut self, v: &Value, depth: usize) -> R<Test> {
+        if depth > MAX_DEPTH {
+            return Err(Invalid(format!(
+                "condition nested deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        Ok(match v {
+            Value::String(s) => Test::Str {
+                s: s.clone(),
+                lower: s.to_lowercase(),
+            },
+            Value::Number(n) => Test::Num(n.as_f64().unwrap_or(f64::NAN)),
+            Value::Bool(b) => Test::Bool(*b),
+            Value::Null => Test::Null,
+            Value::Object(m) if is_operator_object(m) => {
+                let mut ops = Vec::with_capacity(m.len());
+                for (op, arg) in m {
+                    ops.push(self.op(op, arg, depth)?);
+                }
+                Test::Ops(ops.into_boxed_slice())
+            }
+            other => Test::Json(other.clone()),
+        })
+    }
+
+    fn op(&mut self, op: &str, arg: &Value, depth: usize) -> R<Op> {
+        Ok(match op {
+            "$eq" => Op::Eq(Prim::of(arg)),
+            "$ne" => Op::Ne(Prim::of(arg)),
+            "$lt" => Op::Rel(ROp::Lt, Prim::of(arg)),
+            "$lte" => Op::Rel(ROp::Lte, Prim::of(arg)),
+            "$gt" => Op::Rel(ROp::Gt, Prim::of(arg)),
+            "$gte" => Op::Rel(ROp::Gte, Prim::of(arg)),
+            "$veq" => Op::Version(VOp::Eq, padded_owned(V::of(arg))),
+            "$vne" => Op::Version(VOp::Ne, padded_owned(V::of(arg))),
+            "$vgt" => Op::Version(VOp::Gt, padded_owned(V::of(arg))),
+            "$vgte" => Op::Version(VOp::Gte, padded_owned(V::of(arg))),
+            "$vlt" => Op::Version(VOp::Lt, padded_owned(V::of(arg))),
+            "$vlte" => Op::Version(VOp::Lte, padded_owned(V::of(arg))),
+            "$exists" => Op::Exists(V::of(arg).truthy()),
+            "$in" | "$nin" | "$ini" | "$nini" => match arg {
+                Value::Array(items) => {
+                    let insensitive = op.ends_with('i');
+                    let negate = op.starts_with("$n");
+                    Op::In {
+                        set: ValueSet::new(items, insensitive),
+                        negate,
+                        insensitive,
+                    }
+                }
+                _ => self.js_false(op, "needs an array"),
+            },
+            "$inGroup" | "$notInGroup" => Op::InGroup {
+                id: with_js_string(V::of(arg), |s| String::from(s)),
+                negate: op == "$notInGroup",
+            },
+            "$not" => Op::Not(Box::new(self.test(arg, depth + 1)?)),
+            "$size" => Op::Size(Box::new(self.test(arg, depth + 1)?)),
+            "$elemMatch" => match arg {
+                Value::Object(m) if is_operator_object(m) => {
+                    Op::ElemMatchValue(Box::new(self.test(arg, depth + 1)?))
+                }
+                Value::Object(_) => Op::ElemMatchCond(self.cond(arg, depth + 1)?),
+                other => {
+                    return Err(Invalid(format!(
+                        "$elemMatch needs an object, not {}",
+                        kind(other)
+                    )));
+                }
+            },
+            "$all" | "$alli" => match arg {
+                Value::Array(items) => Op::All {
+                    items: items
+                        .iter()
+                        .map(|t| self.test(t, depth + 1))
+                        .collect::<R<_>>()?,
+                    insensitive: op == "$alli",
+                },
+                _ => self.js_false(op, "needs an array"),
+            },
+            "$regex" | "$regexi" => match arg {
+                Value::String(p) => match JsRegex::new(p, op == "$regexi") {
+                    Ok(r) => Op::Regex(Box::new(r)),
+                    Err(RegexError::Unsupported(why)) => {
+                        return Err(Invalid(format!(
+                            "{op} {p:?} uses {why}, which cannot run in linear time"
+                        )));
+                    }
+                    Err(RegexError::Invalid(why)) => {
+                        self.js_false(op, &format!("has an invalid pattern {p:?}: {why}"))
+                    }
+                },
+                _ => self.js_false(op, "needs a string pattern"),
+            },
+            "$type" => match arg {
+                Value::String(t) => Op::Type(t.clone()),
+                _ => self.js_false(op, "needs a string"),
+            },
+            unknown => self.js_false(unknown, "is not a known operator"),
+        })
+    }
+
+    fn js_false(&mut self, op: &str, why: &str) -> Op {
+        self.warn(format!("{op} {why}; it evaluates to false"));
+        Op::False
+    }
+}
+
+/// The reference `isOperatorObject`: at least one key, and every key starts with `$`.
+fn is_operator_object(m: &Map<String, Value>) -> bool {
+    !m.is_empty() && m.keys().all(|k| k.starts_with('$'))
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Formats a compile failure for the warnings list.
+pub(crate) fn describe(e: &Invalid) -> String {
+    let mut s = "condition disabled: ".to_string();
+    s.push_str(&e.0);
+    s
+}

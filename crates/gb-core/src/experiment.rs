@@ -1,0 +1,496 @@
+//! Experiments: parsed once (from a feature rule or an inline definition) into typed fields,
+//! with the reference SDK's JSON shape kept for results.
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use gb_condition::{Condition, SavedGroups};
+use serde_json::{Map, Value};
+
+use crate::bucket::{Range, bucket_ranges, equal_weights};
+use crate::hash::HashVersion;
+use crate::url::UrlTarget;
+
+/// A hash-range filter (`filters` on rules and experiments).
+#[derive(Debug)]
+pub(crate) struct Filter {
+    pub(crate) attribute: Option<String>,
+    pub(crate) seed: String,
+    pub(crate) hash_version: HashVersion,
+    pub(crate) ranges: Vec<Range>,
+}
+
+/// A prerequisite: feature `id` must evaluate to a value satisfying `condition`.
+#[derive(Debug)]
+pub(crate) struct ParentCondition {
+    pub(crate) id: String,
+    pub(crate) condition: Condition,
+    pub(crate) gate: bool,
+}
+
+/// Per-variation metadata.
+#[derive(Debug, Default)]
+pub(crate) struct VariationMeta {
+    pub(crate) key: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) passthrough: bool,
+}
+
+/// Contextual-bandit metadata carried by an experiment built from a bandit leaf.
+#[derive(Debug, Clone)]
+pub(crate) struct BanditMeta {
+    pub(crate) leaf_id: Value,
+    pub(crate) variation_weights: Value,
+    pub(crate) bandit_version: Option<Value>,
+}
+
+/// An experiment, ready to run.
+///
+/// Built from a feature rule when a payload loads, or from an inline definition with
+/// [`Experiment::from_json`].
+#[derive(Debug)]
+pub struct Experiment {
+    pub(crate) key: String,
+    pub(crate) variations: Vec<Value>,
+    /// `meta[i].key || String(i)` for every variation.
+    pub(crate) variation_keys: Vec<String>,
+    pub(crate) meta: Vec<VariationMeta>,
+    pub(crate) ranges: Vec<Range>,
+    pub(crate) hash_attribute: Option<String>,
+    pub(crate) fallback_attribute: Option<String>,
+    pub(crate) hash_version: HashVersion,
+    pub(crate) seed: Option<String>,
+    pub(crate) namespace: Option<(String, f64, f64)>,
+    pub(crate) filters: Option<Vec<Filter>>,
+    pub(crate) condition: Option<Condition>,
+    pub(crate) parent_conditions: Option<Vec<ParentCondition>>,
+    pub(crate) force: Option<i64>,
+    pub(crate) active: bool,
+    pub(crate) draft: bool,
+    pub(crate) stopped: bool,
+    pub(crate) disable_sticky_bucketing: bool,
+    pub(crate) bucket_version: String,
+    pub(crate) min_bucket_version: f64,
+    pub(crate) url_patterns: Option<Vec<UrlTarget>>,
+    pub(crate) url_regex: Option<Option<Box<Condition>>>,
+    pub(crate) groups: Option<Vec<String>>,
+    pub(crate) bandit: Option<BanditMeta>,
+    /// The experiment as the reference SDK shows it in results.
+    pub(crate) json: Value,
+    /// For a bandit experiment: the same without `contextualBandit` (shown when the
+    /// assignment was forced rather than hashed).
+    pub(crate) json_no_bandit: Option<Value>,
+    /// Why the definition could not be used (the experiment then includes nobody).
+    pub(crate) invalid: Option<String>,
+}
+
+impl Experiment {
+    /// Parses an inline experiment definition (the reference `Experiment` object).
+    ///
+    /// Never fails: a malformed definition yields an experiment that includes nobody, with
+    /// the reason in [`Experiment::invalid_reason`].
+    pub fn from_json(v: &Value) -> Experiment {
+        let mut w = Vec::new();
+        Self::parse(v, &mut w)
+    }
+
+    /// The experiment key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The variations' values.
+    pub fn variations(&self) -> &[Value] {
+        &self.variations
+    }
+
+    /// The experiment as the reference SDK's JSON object.
+    pub fn as_json(&self) -> &Value {
+        &self.json
+    }
+
+    /// Why the definition is unusable, if it is.
+    pub fn invalid_reason(&self) -> Option<&str> {
+        self.invalid.as_deref()
+    }
+
+    pub(crate) fn parse(v: &Value, warnings: &mut Vec<String>) -> Experiment {
+        let empty = Map::new();
+        let m = v.as_object().unwrap_or(&empty);
+        let mut p = P { errors: Vec::new() };
+        let key = match m.get("key") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) if !other.is_null() => {
+                p.err("key must be a string");
+                String::new()
+            }
+            _ => String::new(),
+        };
+        let variations = match m.get("variations") {
+            Some(Value::Array(a)) => a.clone(),
+            _ => {
+                p.err("variations must be an array");
+                Vec::new()
+            }
+        };
+        let n = variations.len();
+        let meta: Vec<VariationMeta> = match m.get("meta") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|mv| VariationMeta {
+                    key: mv
+                        .get("key")
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from),
+                    name: mv
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from),
+                    passthrough: mv.get("passthrough").is_some_and(truthy),
+                })
+                .collect(),
+            None | Some(Value::Null) => Vec::new(),
+            Some(_) => {
+                p.err("meta must be an array");
+                Vec::new()
+            }
+        };
+        let variation_keys = (0..n)
+            .map(|i| {
+                meta.get(i)
+                    .and_then(|m| m.key.clone())
+                    .unwrap_or_else(|| i.to_string())
+            })
+            .collect();
+        let weights = match m.get("weights") {
+            None | Some(Value::Null) => None,
+            Some(w) => p.numbers(w, "weights"),
+        };
+        let coverage = match m.get("coverage") {
+            None => 1.0,
+            Some(Value::Null) => 0.0,
+            Some(Value::Number(c)) => c.as_f64().unwrap_or(0.0),
+            Some(_) => {
+                p.err("coverage must be a number");
+                0.0
+            }
+        };
+        let ranges = match m.get("ranges") {
+            None | Some(Value::Null) => bucket_ranges(n, coverage, weights.as_deref()),
+            Some(r) => p.ranges(r).unwrap_or_default(),
+        };
+        let hash_attribute = p.opt_str(m, "hashAttribute");
+        let fallback_attribute = p.opt_str(m, "fallbackAttribute");
+        let seed = p.opt_str(m, "seed");
+        let hash_version = HashVersion::from_json(m.get("hashVersion"), HashVersion::V1);
+        let namespace = match m.get("namespace") {
+            None | Some(Value::Null) => None,
+            Some(ns) => match ns.as_array().map(Vec::as_slice) {
+                Some([Value::String(id), a, b]) if a.is_number() && b.is_number() => Some((
+                    id.clone(),
+                    a.as_f64().unwrap_or(0.0),
+                    b.as_f64().unwrap_or(0.0),
+                )),
+                _ => {
+                    p.err("namespace must be [id, start, end]");
+                    None
+                }
+            },
+        };
+        let filters = match m.get("filters") {
+            None | Some(Value::Null) => None,
+            Some(f) => p.filters(f),
+        };
+        let condition = match m.get("condition") {
+            None | Some(Value::Null) => None,
+            Some(c @ Value::Object(_)) => Some(Condition::compile_with_warnings(c, warnings)),
+            Some(_) => {
+                p.err("condition must be an object");
+                None
+            }
+        };
+        let parent_conditions = match m.get("parentConditions") {
+            None | Some(Value::Null) => None,
+            Some(pc) => p.parents(pc, warnings),
+        };
+        let force = match m.get("force") {
+            None => None,
+            Some(Value::Number(f)) => Some(f.as_f64().and_then(as_index).unwrap_or(-1)),
+            Some(_) => Some(-1),
+        };
+        let url_patterns = match m.get("urlPatterns") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(a)) => Some(a.iter().filter_map(UrlTarget::parse).collect()),
+            Some(_) => {
+                p.err("urlPatterns must be an array");
+                None
+            }
+        };
+        let url_regex = match m.get("url") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if !s.is_empty() => {
+                let c = Condition::compile_with_warnings(
+                    &serde_json::json!({"u": {"$regex": s}}),
+                    warnings,
+                );
+                Some(Some(Box::new(c)))
+            }
+            Some(_) => Some(None),
+        };
+        let groups = match m.get("groups") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(a)) => Some(
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect(),
+            ),
+            Some(_) => Some(Vec::new()),
+        };
+        let bucket_version = js_or_zero(m.get("bucketVersion"));
+        let min_bucket_version = m
+            .get("minBucketVersion")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0);
+        let status = m.get("status").and_then(Value::as_str);
+        let invalid = (!p.errors.is_empty()).then(|| {
+            let why = p.errors.join("; ");
+            warnings.push(format!("experiment {key:?} disabled: {why}"));
+            why
+        });
+        Experiment {
+            key,
+            variations,
+            variation_keys,
+            meta,
+            ranges,
+            hash_attribute,
+            fallback_attribute,
+            hash_version,
+            seed,
+            namespace,
+            filters,
+            condition,
+            parent_conditions,
+            force,
+            active: !matches!(m.get("active"), Some(Value::Bool(false))),
+            draft: status == Some("draft"),
+            stopped: status == Some("stopped"),
+            disable_sticky_bucketing: m.get("disableStickyBucketing").is_some_and(truthy),
+            bucket_version,
+            min_bucket_version,
+            url_patterns,
+            url_regex,
+            groups,
+            bandit: None,
+            json: v.clone(),
+            json_no_bandit: None,
+            invalid,
+        }
+    }
+
+    /// Builds the experiment a contextual-bandit leaf (or the fallback) selects.
+    pub(crate) fn with_bandit(
+        base_json: &Map<String, Value>,
+        leaf: BanditMeta,
+        weights: Option<&Value>,
+        warnings: &mut Vec<String>,
+    ) -> Experiment {
+        let mut m = base_json.clone();
+        if let Some(w) = weights {
+            m.insert("weights".into(), w.clone());
+        }
+        let without = Value::Object(m.clone());
+        let mut cb = Map::new();
+        cb.insert("leafId".into(), leaf.leaf_id.clone());
+        cb.insert("variationWeights".into(), leaf.variation_weights.clone());
+        if let Some(bv) = &leaf.bandit_version {
+            cb.insert("banditVersion".into(), bv.clone());
+        }
+        m.insert("contextualBandit".into(), Value::Object(cb));
+        let mut e = Experiment::parse(&without, warnings);
+        e.json = Value::Object(m);
+        e.json_no_bandit = Some(without);
+        e.bandit = Some(leaf);
+        e
+    }
+
+    /// The reference fallback weights of a bandit: the rule's weights or equal weights.
+    pub(crate) fn fallback_weights(m: &Map<String, Value>) -> Value {
+        match m.get("weights") {
+            Some(w) if !w.is_null() => w.clone(),
+            _ => {
+                let n = m
+                    .get("variations")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len);
+                Value::from(equal_weights(n))
+            }
+        }
+    }
+
+    /// Whether this experiment's condition passes (no condition passes).
+    pub(crate) fn condition_passes(
+        &self,
+        attrs: &Map<String, Value>,
+        groups: &SavedGroups,
+    ) -> bool {
+        self.condition
+            .as_ref()
+            .is_none_or(|c| c.matches_map(attrs, groups))
+    }
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+        Value::String(s) => !s.is_empty(),
+        _ => true,
+    }
+}
+
+/// `String(v || 0)` for a bucket version.
+fn js_or_zero(v: Option<&Value>) -> String {
+    match v {
+        Some(v) if truthy(v) => {
+            let mut s = String::new();
+            let _ = gb_condition::write_js_string(&mut s, v);
+            s
+        }
+        _ => "0".to_string(),
+    }
+}
+
+struct P {
+    errors: Vec<String>,
+}
+
+impl P {
+    fn err(&mut self, s: &str) {
+        self.errors.push(s.to_string());
+    }
+
+    fn opt_str(&mut self, m: &Map<String, Value>, k: &str) -> Option<String> {
+        match m.get(k) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.is_empty() => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Bool(false)) => None,
+            Some(_) => {
+                self.err(&format!("{k} must be a string"));
+                None
+            }
+        }
+    }
+
+    fn numbers(&mut self, v: &Value, what: &str) -> Option<Vec<f64>> {
+        let r = v
+            .as_array()
+            .and_then(|a| a.iter().map(Value::as_f64).collect::<Option<Vec<_>>>());
+        if r.is_none() {
+            self.err(&format!("{what} must be an array of numbers"));
+        }
+        r
+    }
+
+    fn ranges(&mut self, v: &Value) -> Option<Vec<Range>> {
+        let r = v.as_array().and_then(|a| {
+            a.iter()
+                .map(|r| match r.as_array().map(Vec::as_slice) {
+                    Some([a, b]) => Some((a.as_f64()?, b.as_f64()?)),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+        });
+        if r.is_none() {
+            self.err("ranges must be an array of [start, end] pairs");
+        }
+        r
+    }
+
+    fn filters(&mut self, v: &Value) -> Option<Vec<Filter>> {
+        let Some(a) = v.as_array() else {
+            self.err("filters must be an array");
+            return None;
+        };
+        let mut out = Vec::with_capacity(a.len());
+        for f in a {
+            let Some(fm) = f.as_object() else {
+                self.err("a filter must be an object");
+                return None;
+            };
+            let ranges = self.ranges(fm.get("ranges").unwrap_or(&Value::Null))?;
+            out.push(Filter {
+                attribute: self.opt_str(fm, "attribute"),
+                seed: match fm.get("seed") {
+                    Some(Value::String(s)) => s.clone(),
+                    _ => {
+                        self.err("a filter needs a string seed");
+                        return None;
+                    }
+                },
+                hash_version: HashVersion::from_json(fm.get("hashVersion"), HashVersion::V2),
+                ranges,
+            });
+        }
+        Some(out)
+    }
+
+    pub(crate) fn parents(
+        &mut self,
+        v: &Value,
+        warnings: &mut Vec<String>,
+    ) -> Option<Vec<ParentCondition>> {
+        let Some(a) = v.as_array() else {
+            self.err("parentConditions must be an array");
+            return None;
+        };
+        let mut out = Vec::with_capacity(a.len());
+        for pc in a {
+            let (Some(Value::String(id)), cond) = (pc.get("id"), pc.get("condition")) else {
+                self.err("a parent condition needs a string id");
+                return None;
+            };
+            let condition = match cond {
+                None | Some(Value::Null) => Condition::always(),
+                Some(c) => Condition::compile_with_warnings(c, warnings),
+            };
+            out.push(ParentCondition {
+                id: id.clone(),
+                condition,
+                gate: pc.get("gate").is_some_and(truthy),
+            });
+        }
+        Some(out)
+    }
+}
+
+/// Parses `parentConditions` of a feature rule.
+pub(crate) fn parse_parents(
+    v: &Value,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<ParentCondition>, String> {
+    let mut p = P { errors: Vec::new() };
+    p.parents(v, warnings).ok_or_else(|| p.errors.join("; "))
+}
+
+/// Parses `filters` of a feature rule.
+pub(crate) fn parse_filters(v: &Value) -> Result<Vec<Filter>, String> {
+    let mut p = P { errors: Vec::new() };
+    p.filters(v).ok_or_else(|| p.errors.join("; "))
+}
+
+/// An integral number as a variation index (`None` for fractions, NaN and huge values).
+pub(crate) fn as_index(x: f64) -> Option<i64> {
+    if x.abs() < 1e15 && (x as i64) as f64 == x {
+        Some(x as i64)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,509 @@
+//! The payload: features, rules, saved groups and contextual bandits, compiled into one
+//! immutable snapshot.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use gb_condition::{Condition, SavedGroups};
+use hashbrown::HashMap;
+use serde_json::{Map, Value};
+
+use crate::bucket::Range;
+use crate::experiment::{
+    BanditMeta, Experiment, Filter, ParentCondition, parse_filters, parse_parents,
+};
+use crate::hash::HashVersion;
+use crate::result::is_truthy;
+
+/// How deeply a payload's JSON may nest before the over-deep parts are cut off.
+pub const MAX_JSON_DEPTH: usize = 100;
+
+/// A payload that could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    msg: String,
+}
+
+impl ParseError {
+    fn new(msg: String) -> Self {
+        ParseError { msg }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid GrowthBook payload: {}", self.msg)
+    }
+}
+
+impl core::error::Error for ParseError {}
+
+#[derive(Debug)]
+pub(crate) struct Feature {
+    pub(crate) default_value: Value,
+    pub(crate) rules: Vec<Rule>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub(crate) id: String,
+    pub(crate) parents: Option<Vec<ParentCondition>>,
+    pub(crate) filters: Option<Vec<Filter>>,
+    pub(crate) kind: RuleKind,
+}
+
+#[derive(Debug)]
+pub(crate) enum RuleKind {
+    Force(ForceRule),
+    Experiment(Experiment),
+    Bandit {
+        leaves: Vec<(Condition, Experiment)>,
+        fallback: Experiment,
+    },
+    /// A rule with no variations (skipped, as the reference does).
+    Skip,
+}
+
+#[derive(Debug)]
+pub(crate) struct ForceRule {
+    pub(crate) value: Value,
+    pub(crate) condition: Option<Condition>,
+    pub(crate) seed: Option<String>,
+    pub(crate) hash_attribute: Option<String>,
+    pub(crate) fallback_attribute: Option<String>,
+    pub(crate) disable_sticky_bucketing: bool,
+    pub(crate) range: Option<Range>,
+    pub(crate) coverage: Option<f64>,
+    pub(crate) hash_version: HashVersion,
+}
+
+/// A compiled, immutable GrowthBook payload: what every evaluation reads.
+///
+/// Build it once per payload (`from_json_str` or `from_value`) and share it; evaluations take
+/// `&self` and never clone it.
+#[derive(Debug, Default)]
+pub struct FeatureSet {
+    pub(crate) features: HashMap<String, Feature>,
+    pub(crate) saved_groups: SavedGroups,
+    pub(crate) experiments: Vec<Experiment>,
+    pub(crate) sticky_attributes: Vec<String>,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl FeatureSet {
+    /// An empty payload (every feature unknown).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses and compiles a payload from JSON text.
+    ///
+    /// Fails only when the text is not JSON at all (or not an object). Malformed features and
+    /// rules are disabled one by one and reported in [`FeatureSet::warnings`]. JSON nested
+    /// deeper than [`MAX_JSON_DEPTH`] has its over-deep parts cut off (a condition holding
+    /// one is disabled) rather than failing the whole payload.
+    pub fn from_json_str(text: &str) -> Result<FeatureSet, ParseError> {
+        let value: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) if format!("{e}").contains("recursion limit") => {
+                let cut = cut_deep_json(text, MAX_JSON_DEPTH);
+                serde_json::from_str(&cut).map_err(|e| ParseError::new(e.to_string()))?
+            }
+            Err(e) => return Err(ParseError::new(e.to_string())),
+        };
+        if !value.is_object() {
+            return Err(ParseError::new("the payload is not a JSON object".into()));
+        }
+        Ok(Self::from_value(&value))
+    }
+
+    /// Compiles a parsed payload (`{features, savedGroups, contextualBandits, experiments}`).
+    /// Never fails; see [`FeatureSet::warnings`].
+    pub fn from_value(payload: &Value) -> FeatureSet {
+        let mut fs = FeatureSet::new();
+        let mut w = Vec::new();
+        fs.saved_groups = SavedGroups::compile_with_warnings(
+            payload.get("savedGroups").unwrap_or(&Value::Null),
+            &mut w,
+        );
+        let bandits = payload.get("contextualBandits").and_then(Value::as_object);
+        let mut sticky = Vec::<String>::new();
+        match payload.get("features") {
+            Some(Value::Object(features)) => {
+                fs.features.reserve(features.len());
+                for (key, def) in features {
+                    match parse_feature(key, def, bandits, &mut w, &mut sticky) {
+                        Some(f) => {
+                            fs.features.insert(key.clone(), f);
+                        }
+                        None => w.push(format!(
+                            "feature {key:?} disabled: its definition is not an object"
+                        )),
+                    }
+                }
+            }
+            None | Some(Value::Null) => {}
+            Some(_) => w.push("features must be an object; no feature loaded".into()),
+        }
+        if let Some(Value::Array(exps)) = payload.get("experiments") {
+            for e in exps {
+                let exp = Experiment::parse(e, &mut w);
+                push_unique(&mut sticky, exp.hash_attribute.as_deref().unwrap_or("id"));
+                if let Some(f) = &exp.fallback_attribute {
+                    push_unique(&mut sticky, f);
+                }
+                fs.experiments.push(exp);
+            }
+        }
+        fs.sticky_attributes = sticky;
+        fs.warnings = w;
+        fs
+    }
+
+    /// Problems found while compiling: each names the feature, rule or group it disabled.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.features.len()
+    }
+
+    /// Whether there are no features.
+    pub fn is_empty(&self) -> bool {
+        self.features.is_empty()
+    }
+
+    /// Whether the payload defines `key`.
+    pub fn contains(&self, key: &str) -> bool {
+        self.features.contains_key(key)
+    }
+
+    /// The feature keys, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.features.keys().map(String::as_str)
+    }
+
+    /// The compiled saved groups.
+    pub fn saved_groups(&self) -> &SavedGroups {
+        &self.saved_groups
+    }
+
+    /// The attributes that identify users for sticky bucketing (every experiment's hash and
+    /// fallback attribute).
+    pub fn sticky_bucket_identifier_attributes(&self) -> &[String] {
+        &self.sticky_attributes
+    }
+}
+
+fn push_unique(v: &mut Vec<String>, s: &str) {
+    if !v.iter().any(|x| x == s) {
+        v.push(s.to_string());
+    }
+}
+
+fn parse_feature(
+    key: &str,
+    def: &Value,
+    bandits: Option<&Map<String, Value>>,
+    w: &mut Vec<String>,
+    sticky: &mut Vec<String>,
+) -> Option<Feature> {
+    let m = def.as_object()?;
+    let default_value = m.get("defaultValue").cloned().unwrap_or(Value::Null);
+    let rules = match m.get("rules") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(rules)) => rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match parse_rule(key, r, bandits, w, sticky) {
+                Ok(rule) => Some(rule),
+                Err(why) => {
+                    w.push(format!("feature {key:?} rule {i} disabled: {why}"));
+                    None
+                }
+            })
+            .collect(),
+        Some(_) => {
+            w.push(format!(
+                "feature {key:?}: rules must be an array; rules ignored"
+            ));
+            Vec::new()
+        }
+    };
+    Some(Feature {
+        default_value,
+        rules,
+    })
+}
+
+fn opt_str(m: &Map<String, Value>, k: &str) -> Result<Option<String>, String> {
+    match m.get(k) {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(format!("{k} must be a string")),
+    }
+}
+
+fn parse_rule(
+    feature_key: &str,
+    r: &Value,
+    bandits: Option<&Map<String, Value>>,
+    w: &mut Vec<String>,
+    sticky: &mut Vec<String>,
+) -> Result<Rule, String> {
+    let m = r.as_object().ok_or("a rule must be an object")?;
+    let id = opt_str(m, "id").unwrap_or(None).unwrap_or_default();
+    let parents = match m.get("parentConditions") {
+        None | Some(Value::Null) => None,
+        Some(pc) => Some(parse_parents(pc, w)?),
+    };
+    let filters = match m.get("filters") {
+        None | Some(Value::Null) => None,
+        Some(f) => Some(parse_filters(f)?),
+    };
+    let condition = match m.get("condition") {
+        Some(c) if is_truthy(c) => {
+            if !c.is_object() {
+                return Err("condition must be an object".into());
+            }
+            let cond = Condition::compile_with_warnings(c, w);
+            if !cond.is_valid() {
+                w.push(format!("feature {feature_key:?}: a rule's condition cannot be compiled; the rule matches nobody"));
+            }
+            Some(cond)
+        }
+        _ => None,
+    };
+    if let Some(force) = m.get("force") {
+        let range = match m.get("range") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_array().map(Vec::as_slice) {
+                Some([a, b]) => Some((
+                    a.as_f64().ok_or("range must hold numbers")?,
+                    b.as_f64().ok_or("range must hold numbers")?,
+                )),
+                _ => return Err("range must be [start, end]".into()),
+            },
+        };
+        let coverage = match m.get("coverage") {
+            None => None,
+            Some(Value::Null) => Some(0.0),
+            Some(v) => Some(v.as_f64().ok_or("coverage must be a number")?),
+        };
+        return Ok(Rule {
+            id,
+            parents,
+            filters,
+            kind: RuleKind::Force(ForceRule {
+                value: force.clone(),
+                condition,
+                seed: opt_str(m, "seed")?,
+                hash_attribute: opt_str(m, "hashAttribute")?,
+                fallback_attribute: opt_str(m, "fallbackAttribute")?,
+                disable_sticky_bucketing: m.get("disableStickyBucketing").is_some_and(is_truthy),
+                range,
+                coverage,
+                hash_version: HashVersion::from_json(m.get("hashVersion"), HashVersion::V1),
+            }),
+        });
+    }
+    let variations = match m.get("contextualVariations") {
+        Some(v) if !v.is_null() => v,
+        _ => match m.get("variations") {
+            Some(v) if !v.is_null() => v,
+            _ => {
+                return Ok(Rule {
+                    id,
+                    parents,
+                    filters,
+                    kind: RuleKind::Skip,
+                });
+            }
+        },
+    };
+    if !variations.is_array() {
+        return Err("variations must be an array".into());
+    }
+    push_unique(
+        sticky,
+        m.get("hashAttribute")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .unwrap_or("id"),
+    );
+    if let Some(f) = m
+        .get("fallbackAttribute")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        push_unique(sticky, f);
+    }
+    // The experiment object exactly as the reference builds it from a rule.
+    let mut e = Map::new();
+    e.insert("variations".into(), variations.clone());
+    let key = match m.get("key") {
+        Some(Value::String(k)) if !k.is_empty() => k.clone(),
+        _ => feature_key.to_string(),
+    };
+    e.insert("key".into(), Value::String(key));
+    if let Some(c) = m.get("coverage") {
+        e.insert("coverage".into(), c.clone());
+    }
+    for k in [
+        "weights",
+        "hashAttribute",
+        "fallbackAttribute",
+        "disableStickyBucketing",
+    ] {
+        copy_truthy(m, &mut e, k);
+    }
+    for k in ["bucketVersion", "minBucketVersion"] {
+        if let Some(v) = m.get(k) {
+            e.insert(k.into(), v.clone());
+        }
+    }
+    for k in [
+        "namespace",
+        "meta",
+        "ranges",
+        "name",
+        "phase",
+        "seed",
+        "hashVersion",
+        "filters",
+        "condition",
+    ] {
+        copy_truthy(m, &mut e, k);
+    }
+    let bandit = match m
+        .get("contextualBanditRef")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        Some(r) => bandits.and_then(|b| b.get(r)),
+        None => None,
+    };
+    let kind = match bandit {
+        None => {
+            let exp = Experiment::parse(&Value::Object(e), w);
+            if let Some(why) = &exp.invalid {
+                return Err(why.clone());
+            }
+            RuleKind::Experiment(exp)
+        }
+        Some(def) => {
+            let version = def.get("banditVersion").cloned();
+            let mut leaves = Vec::new();
+            if let Some(Value::Array(contexts)) = def.get("contexts") {
+                for c in contexts {
+                    let cond = match c.get("condition") {
+                        Some(cv) if is_truthy(cv) => Condition::compile_with_warnings(cv, w),
+                        _ => Condition::always(),
+                    };
+                    let weights = c.get("weights").cloned().unwrap_or(Value::Null);
+                    let leaf = BanditMeta {
+                        leaf_id: c.get("leafId").cloned().unwrap_or(Value::Null),
+                        variation_weights: weights.clone(),
+                        bandit_version: version.clone(),
+                    };
+                    leaves.push((cond, Experiment::with_bandit(&e, leaf, Some(&weights), w)));
+                }
+            }
+            let fb = BanditMeta {
+                leaf_id: Value::from(-1),
+                variation_weights: Experiment::fallback_weights(&e),
+                bandit_version: version,
+            };
+            RuleKind::Bandit {
+                leaves,
+                fallback: Experiment::with_bandit(&e, fb, None, w),
+            }
+        }
+    };
+    Ok(Rule {
+        id,
+        parents,
+        filters,
+        kind,
+    })
+}
+
+fn copy_truthy(from: &Map<String, Value>, to: &mut Map<String, Value>, k: &str) {
+    if let Some(v) = from.get(k).filter(|v| is_truthy(v)) {
+        to.insert(k.into(), v.clone());
+    }
+}
+
+/// Replaces every JSON container nested deeper than `max` with `{"$gbTooDeep":1}`, without
+/// recursion, so that a hostile payload can still load with the deep part disabled.
+fn cut_deep_json(text: &str, max: usize) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len().min(1 << 20));
+    let mut depth = 0usize;
+    let mut i = 0;
+    let mut last = 0;
+    let mut in_str = false;
+    while i < b.len() {
+        let c = b[i];
+        if in_str {
+            if c == b'\\' {
+                i += 2;
+                continue;
+            }
+            if c == b'"' {
+                in_str = false;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    // Skip this whole container.
+                    out.push_str(&text[last..i]);
+                    out.push_str("{\"$gbTooDeep\":1}");
+                    let mut d = 0usize;
+                    let mut s = false;
+                    while i < b.len() {
+                        let c2 = b[i];
+                        if s {
+                            if c2 == b'\\' {
+                                i += 1;
+                            } else if c2 == b'"' {
+                                s = false;
+                            }
+                        } else if c2 == b'"' {
+                            s = true;
+                        } else if c2 == b'{' || c2 == b'[' {
+                            d += 1;
+                        } else if c2 == b'}' || c2 == b']' {
+                            d -= 1;
+                            if d == 0 {
+                                break;
+                            }
+                        }
+                        i += 1;
+                    }
+                    i += 1;
+                    last = i.min(b.len());
+                    depth -= 1;
+                    continue;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    if last < b.len() {
+        out.push_str(&text[last..]);
+    }
+    out
+}
