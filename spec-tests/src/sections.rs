@@ -1,6 +1,6 @@
 //! One runner per `cases.json` section.
 
-use gb_condition::{SavedGroups, eval_condition};
+use gb_condition::eval_condition;
 use gb_core::{
     Experiment, FeatureSet, HashVersion, StickyAssignmentsDocument, StickyBucketDocs, User,
     bucket_ranges, choose_variation, equal_weights, hash, in_namespace, query_string_override,
@@ -45,8 +45,8 @@ pub fn run_section(cases: &Value, section: &str) -> SectionReport {
             }
             "hash" => {
                 let v = match c[2].as_f64() {
-                    Some(x) if x == 1.0 => HashVersion::V1,
-                    Some(x) if x == 2.0 => HashVersion::V2,
+                    Some(1.0) => HashVersion::V1,
+                    Some(2.0) => HashVersion::V2,
                     _ => HashVersion::Unknown,
                 };
                 let got = hash(c[0].as_str().unwrap(), c[1].as_str().unwrap(), v);
@@ -260,9 +260,4 @@ pub(crate) fn sticky_case(
         all.insert(d.key(), serde_json::to_value(d).unwrap());
     }
     (got_result, Value::Object(all))
-}
-
-#[allow(dead_code, reason = "kept for sections that compile groups themselves")]
-fn groups(v: &Value) -> SavedGroups {
-    SavedGroups::compile(v)
 }

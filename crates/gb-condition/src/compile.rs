@@ -162,7 +162,7 @@ impl ValueSet {
             V::Bool(false) => self.has_false,
             V::Num(n) => {
                 self.nums.binary_search_by(|p| p.total_cmp(&n)).is_ok()
-                    || (n == 0.0 && self.nums.iter().any(|p| *p == 0.0))
+                    || (n == 0.0 && self.nums.contains(&0.0))
             }
             V::Str(x) => {
                 if insensitive && x.chars().any(char::is_uppercase) {

@@ -197,7 +197,7 @@ fn lowercase_eq(x: &str, lower: &str) -> bool {
 
 fn step<'a>(cur: V<'a>, seg: &str) -> V<'a> {
     match cur {
-        V::Obj(m) => m.get(seg).map_or(V::Null, V::of),
+        V::Obj(m) => crate::value::attr_get(m, seg).map_or(V::Null, V::of),
         V::Arr(a) => {
             if seg == "length" {
                 return V::Num(a.len() as f64);

@@ -145,16 +145,15 @@ fn translate(js: &str) -> Result<String, RegexError> {
                     'u' if hex_run(&chars, i, 4).is_some() => {
                         let mut v = hex_run(&chars, i, 4).unwrap_or(0);
                         i += 4;
-                        if (0xD800..0xDC00).contains(&v)
+                        let low =
+                            hex_run(&chars, i + 2, 4).filter(|lo| (0xDC00..0xE000).contains(lo));
+                        if let Some(lo) = low
+                            && (0xD800..0xDC00).contains(&v)
                             && chars.get(i) == Some(&'\\')
                             && chars.get(i + 1) == Some(&'u')
                         {
-                            if let Some(lo) =
-                                hex_run(&chars, i + 2, 4).filter(|lo| (0xDC00..0xE000).contains(lo))
-                            {
-                                v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
-                                i += 6;
-                            }
+                            v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+                            i += 6;
                         }
                         push_code_point(&mut out, v)?;
                     }

@@ -84,6 +84,19 @@ impl<'a> V<'a> {
     }
 }
 
+/// Looks `key` up in an attribute map. Small maps (the usual attribute set) are scanned
+/// linearly, which beats hashing the key with the map's hasher.
+#[inline]
+pub fn attr_get<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if m.len() <= 16 {
+        m.iter()
+            .find(|(k, _)| k.len() == key.len() && k.as_str() == key)
+            .map(|(_, v)| v)
+    } else {
+        m.get(key)
+    }
+}
+
 /// A primitive condition operand, prepared at compile time.
 #[derive(Clone, Debug)]
 pub(crate) enum Prim {

@@ -19,13 +19,7 @@ pub fn equal_weights(n: usize) -> Vec<f64> {
 /// The reference `getBucketRanges`: coverage clamped to `[0, 1]`; weights that are missing,
 /// of the wrong length or not summing to about 1 are replaced by equal weights.
 pub fn bucket_ranges(num_variations: usize, coverage: f64, weights: Option<&[f64]>) -> Vec<Range> {
-    let coverage = if coverage < 0.0 {
-        0.0
-    } else if coverage > 1.0 {
-        1.0
-    } else {
-        coverage
-    };
+    let coverage = coverage.clamp(0.0, 1.0);
     let equal;
     let weights = match weights {
         Some(w) if w.len() == num_variations && weights_sum_ok(w) => w,
@@ -47,7 +41,7 @@ pub fn bucket_ranges(num_variations: usize, coverage: f64, weights: Option<&[f64
 
 fn weights_sum_ok(w: &[f64]) -> bool {
     let total = w.iter().fold(0.0, |acc, x| x + acc);
-    !(total < 0.99 || total > 1.01)
+    (0.99..=1.01).contains(&total)
 }
 
 /// Whether `n` falls in `[start, end)`.

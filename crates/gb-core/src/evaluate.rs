@@ -3,14 +3,13 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use gb_condition::Root;
+use gb_condition::{Root, attr_get};
 use serde_json::{Map, Value};
 
 use crate::bucket::{choose_variation, in_range, query_string_override};
 use crate::context::User;
 use crate::experiment::{Experiment, Filter, ParentCondition};
 use crate::feature::{FeatureSet, ForceRule, RuleKind};
-use crate::hash::{HashVersion, hash_value};
 use crate::result::{BanditInfo, ExperimentResult, FeatureResult, FeatureSource, is_truthy};
 use crate::sticky::{StickyAssignmentsDocument, StickyBucketDocs, attribute_key};
 use crate::url::is_url_targeted;
@@ -162,22 +161,22 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
                     }
                 }
             }
-            if let Some(filters) = &rule.filters {
-                if self.filtered_out(filters) {
-                    self.trace_rule(fkey, index, "skipped: filtered out");
-                    continue;
-                }
+            if let Some(filters) = &rule.filters
+                && self.filtered_out(filters)
+            {
+                self.trace_rule(fkey, index, "skipped: filtered out");
+                continue;
             }
             match &rule.kind {
                 RuleKind::Skip => continue,
                 RuleKind::Force(f) => {
-                    if let Some(c) = &f.condition {
-                        if !c.matches_map(self.attrs(), &fs.saved_groups) {
-                            self.trace_rule(fkey, index, "skipped: condition failed");
-                            continue;
-                        }
+                    if let Some(c) = &f.condition
+                        && !c.matches_map(self.attrs(), &fs.saved_groups)
+                    {
+                        self.trace_rule(fkey, index, "skipped: condition failed");
+                        continue;
                     }
-                    if !self.in_rollout(fkey, f) {
+                    if !self.in_rollout(f) {
                         self.trace_rule(fkey, index, "skipped: not in rollout");
                         continue;
                     }
@@ -265,13 +264,13 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
     ) -> (&'a str, Option<&'a Value>) {
         let name = attr.unwrap_or("id");
         let attrs = self.attrs();
-        if let Some(v) = attrs.get(name).filter(|v| is_truthy(v)) {
+        if let Some(v) = attr_get(attrs, name).filter(|v| is_truthy(v)) {
             return (name, Some(v));
         }
-        if let Some(fb) = fallback {
-            if let Some(v) = attrs.get(fb).filter(|v| is_truthy(v)) {
-                return (fb, Some(v));
-            }
+        if let Some(fb) = fallback
+            && let Some(v) = attr_get(attrs, fb).filter(|v| is_truthy(v))
+        {
+            return (fb, Some(v));
         }
         (name, None)
     }
@@ -280,14 +279,14 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         filters.iter().any(|f| {
             let (_, hv) = self.hash_attribute(f.attribute.as_deref(), None);
             let Some(hv) = hv else { return true };
-            match hash_value(&f.seed, hv, f.hash_version) {
+            match f.seed.hash(hv, f.hash_version) {
                 None => true,
                 Some(n) => !f.ranges.iter().any(|r| in_range(n, *r)),
             }
         })
     }
 
-    fn in_rollout(&self, fkey: &str, f: &'a ForceRule) -> bool {
+    fn in_rollout(&self, f: &'a ForceRule) -> bool {
         if f.range.is_none() && f.coverage.is_none() {
             return true;
         }
@@ -301,8 +300,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         };
         let (_, hv) = self.hash_attribute(f.hash_attribute.as_deref(), fallback);
         let Some(hv) = hv else { return false };
-        let seed = f.seed.as_deref().unwrap_or(fkey);
-        let Some(n) = hash_value(seed, hv, f.hash_version) else {
+        let Some(n) = f.seed.hash(hv, f.hash_version) else {
             return false;
         };
         match (f.range, f.coverage) {
@@ -390,10 +388,10 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         if !self.user.enabled {
             return self.exit(exp, feature_id, "context disabled");
         }
-        if let Some(targets) = &exp.url_patterns {
-            if !is_url_targeted(self.user.url, targets) {
-                return self.exit(exp, feature_id, "url not targeted");
-            }
+        if let Some(targets) = &exp.url_patterns
+            && !is_url_targeted(self.user.url, targets)
+        {
+            return self.exit(exp, feature_id, "url not targeted");
         }
         if let Some(v) = query_string_override(&exp.key, self.user.url, n_var) {
             self.obs.on_trace(Trace::Experiment {
@@ -477,8 +475,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
                 return self.exit(exp, feature_id, "url does not match");
             }
         }
-        let seed = exp.seed.as_deref().unwrap_or(&exp.key);
-        let Some(n) = hash_value_for(seed, hash_value, exp.hash_version) else {
+        let Some(n) = exp.hash_seed.hash(hash_value, exp.hash_version) else {
             return self.exit(exp, feature_id, "unknown hash version");
         };
         if !found_sticky {
@@ -638,10 +635,6 @@ fn with_hash_string<R>(v: &Value, f: impl FnOnce(&str) -> R) -> R {
             f(&s)
         }
     }
-}
-
-fn hash_value_for(seed: &str, v: &Value, version: HashVersion) -> Option<f64> {
-    hash_value(seed, v, version)
 }
 
 fn url_matches(c: &gb_condition::Condition, url: &str) -> bool {

@@ -10,14 +10,14 @@ use gb_condition::{Condition, SavedGroups};
 use serde_json::{Map, Value};
 
 use crate::bucket::{Range, bucket_ranges, equal_weights};
-use crate::hash::HashVersion;
+use crate::hash::{HashVersion, Seed};
 use crate::url::UrlTarget;
 
 /// A hash-range filter (`filters` on rules and experiments).
 #[derive(Debug)]
 pub(crate) struct Filter {
     pub(crate) attribute: Option<String>,
-    pub(crate) seed: String,
+    pub(crate) seed: Seed,
     pub(crate) hash_version: HashVersion,
     pub(crate) ranges: Vec<Range>,
 }
@@ -61,7 +61,8 @@ pub struct Experiment {
     pub(crate) hash_attribute: Option<String>,
     pub(crate) fallback_attribute: Option<String>,
     pub(crate) hash_version: HashVersion,
-    pub(crate) seed: Option<String>,
+    /// `seed || key`, ready to hash.
+    pub(crate) hash_seed: Seed,
     pub(crate) namespace: Option<(String, f64, f64)>,
     pub(crate) filters: Option<Vec<Filter>>,
     pub(crate) condition: Option<Condition>,
@@ -262,7 +263,9 @@ impl Experiment {
             warnings.push(format!("experiment {key:?} disabled: {why}"));
             why
         });
+        let hash_seed = Seed::new(seed.as_deref().unwrap_or(&key));
         Experiment {
+            hash_seed,
             key,
             variations,
             variation_keys,
@@ -271,7 +274,6 @@ impl Experiment {
             hash_attribute,
             fallback_attribute,
             hash_version,
-            seed,
             namespace,
             filters,
             condition,
@@ -429,7 +431,7 @@ impl P {
             out.push(Filter {
                 attribute: self.opt_str(fm, "attribute"),
                 seed: match fm.get("seed") {
-                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::String(s)) => Seed::new(s),
                     _ => {
                         self.err("a filter needs a string seed");
                         return None;

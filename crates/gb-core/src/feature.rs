@@ -14,7 +14,7 @@ use crate::bucket::Range;
 use crate::experiment::{
     BanditMeta, Experiment, Filter, ParentCondition, parse_filters, parse_parents,
 };
-use crate::hash::HashVersion;
+use crate::hash::{HashVersion, Seed};
 use crate::result::is_truthy;
 
 /// How deeply a payload's JSON may nest before the over-deep parts are cut off.
@@ -70,7 +70,8 @@ pub(crate) enum RuleKind {
 pub(crate) struct ForceRule {
     pub(crate) value: Value,
     pub(crate) condition: Option<Condition>,
-    pub(crate) seed: Option<String>,
+    /// `seed || featureKey`, ready to hash.
+    pub(crate) seed: Seed,
     pub(crate) hash_attribute: Option<String>,
     pub(crate) fallback_attribute: Option<String>,
     pub(crate) disable_sticky_bucketing: bool,
@@ -302,7 +303,7 @@ fn parse_rule(
             kind: RuleKind::Force(ForceRule {
                 value: force.clone(),
                 condition,
-                seed: opt_str(m, "seed")?,
+                seed: Seed::new(opt_str(m, "seed")?.as_deref().unwrap_or(feature_key)),
                 hash_attribute: opt_str(m, "hashAttribute")?,
                 fallback_attribute: opt_str(m, "fallbackAttribute")?,
                 disable_sticky_bucketing: m.get("disableStickyBucketing").is_some_and(is_truthy),

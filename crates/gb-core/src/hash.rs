@@ -76,9 +76,9 @@ impl HashVersion {
         match v {
             None | Some(Value::Null) | Some(Value::Bool(false)) => default,
             Some(Value::Number(n)) => match n.as_f64() {
-                Some(x) if x == 0.0 => default,
-                Some(x) if x == 1.0 => HashVersion::V1,
-                Some(x) if x == 2.0 => HashVersion::V2,
+                Some(0.0) => default,
+                Some(1.0) => HashVersion::V1,
+                Some(2.0) => HashVersion::V2,
                 _ => HashVersion::Unknown,
             },
             Some(Value::String(s)) if s.is_empty() => default,
@@ -95,12 +95,7 @@ pub fn hash(seed: &str, value: &str, version: HashVersion) -> Option<f64> {
 
 /// Hashes a JSON attribute value as JavaScript's string concatenation would print it.
 pub(crate) fn hash_value(seed: &str, value: &Value, version: HashVersion) -> Option<f64> {
-    hash_with(seed, version, |h| match value {
-        Value::String(s) => h.update(s),
-        other => {
-            let _ = gb_condition::write_js_string(h, other);
-        }
-    })
+    hash_with(seed, version, |h| feed_value(h, value))
 }
 
 #[inline]
@@ -110,10 +105,7 @@ fn hash_with(seed: &str, version: HashVersion, feed: impl Fn(&mut Fnv1a32)) -> O
             let mut h = Fnv1a32::new();
             h.update(seed);
             feed(&mut h);
-            let inner = h.finish();
-            let mut h2 = Fnv1a32::new();
-            let _ = write!(h2, "{inner}");
-            Some(f64::from(h2.finish() % 10_000) / 10_000.0)
+            Some(v2_finish(h.finish()))
         }
         HashVersion::V1 => {
             let mut h = Fnv1a32::new();
@@ -122,6 +114,67 @@ fn hash_with(seed: &str, version: HashVersion, feed: impl Fn(&mut Fnv1a32)) -> O
             Some(f64::from(h.finish() % 1_000) / 1_000.0)
         }
         HashVersion::Unknown => None,
+    }
+}
+
+/// The second round of hash v2: FNV of the decimal digits of the first round.
+#[inline]
+fn v2_finish(inner: u32) -> f64 {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut x = inner;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (x % 10) as u8;
+        x /= 10;
+        if x == 0 {
+            break;
+        }
+    }
+    let mut h = FNV_OFFSET;
+    for &b in &buf[i..] {
+        h = (h ^ u32::from(b)).wrapping_mul(FNV_PRIME);
+    }
+    f64::from(h % 10_000) / 10_000.0
+}
+
+/// A hash seed with the FNV state after it precomputed (hash v2 hashes `seed + value`, so
+/// the seed's part of the work is done once, when the payload loads).
+#[derive(Clone, Debug)]
+pub(crate) struct Seed {
+    text: alloc::string::String,
+    after_seed: u32,
+}
+
+impl Seed {
+    pub(crate) fn new(text: &str) -> Seed {
+        Seed {
+            text: text.into(),
+            after_seed: fnv1a32(text),
+        }
+    }
+
+    /// The reference `hash(seed, String(value), version)`.
+    #[inline]
+    pub(crate) fn hash(&self, value: &Value, version: HashVersion) -> Option<f64> {
+        match version {
+            HashVersion::V2 => {
+                let mut h = Fnv1a32(self.after_seed);
+                feed_value(&mut h, value);
+                Some(v2_finish(h.finish()))
+            }
+            _ => hash_value(&self.text, value, version),
+        }
+    }
+}
+
+#[inline]
+fn feed_value(h: &mut Fnv1a32, value: &Value) {
+    match value {
+        Value::String(s) => h.update(s),
+        other => {
+            let _ = gb_condition::write_js_string(h, other);
+        }
     }
 }
 
