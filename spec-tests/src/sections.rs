@@ -23,6 +23,7 @@ pub const SECTIONS: &[&str] = &[
     "stickyBucket",
     "urlRedirect",
     "contextualBandit",
+    "decrypt",
 ];
 
 /// Runs one section of the loaded suite.
@@ -167,6 +168,15 @@ pub fn run_section(cases: &Value, section: &str) -> SectionReport {
                     .collect();
                 let got = Value::Array(got);
                 r.check(name(c), got == c[2], || format!("got {got}, want {}", c[2]));
+            }
+            "decrypt" => {
+                let got =
+                    gb_transport::decrypt::decrypt(c[1].as_str().unwrap(), c[2].as_str().unwrap())
+                        .ok();
+                let want = c[3].as_str().map(String::from);
+                r.check(name(c), got == want, || {
+                    format!("got {got:?}, want {want:?}")
+                });
             }
             other => r.failures.push(format!("no runner for section {other}")),
         }

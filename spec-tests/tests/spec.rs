@@ -53,4 +53,5 @@ sections! {
     sticky_bucket => "stickyBucket",
     url_redirect => "urlRedirect",
     contextual_bandit => "contextualBandit",
+    decrypt => "decrypt",
 }

@@ -2,8 +2,6 @@
 
 use alloc::vec::Vec;
 
-use crate::hash::{HashVersion, hash};
-
 /// A half-open bucket range `[start, end)`.
 pub type Range = (f64, f64);
 
@@ -57,13 +55,8 @@ pub fn choose_variation(n: f64, ranges: &[Range]) -> Option<usize> {
 
 /// The legacy namespace check: hash v1 of the value with seed `"__" + id`.
 pub fn in_namespace(hash_value: &str, id: &str, start: f64, end: f64) -> bool {
-    let mut seed = alloc::string::String::with_capacity(id.len() + 2);
-    seed.push_str("__");
-    seed.push_str(id);
-    match hash(&seed, hash_value, HashVersion::V1) {
-        Some(n) => n >= start && n < end,
-        None => false,
-    }
+    let n = crate::hash::namespace_hash(|h| h.update(hash_value), id);
+    n >= start && n < end
 }
 
 /// The reference `getQueryStringOverride`: `?<id>=<n>` in `url` forces variation `n` when

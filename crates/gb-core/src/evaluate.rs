@@ -430,17 +430,15 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
             blocked = b;
         }
         if !found_sticky {
-            if let Some(filters) = &exp.filters {
-                if self.filtered_out(filters) {
-                    return self.exit(exp, feature_id, "filtered out");
+            let excluded = match (&exp.filters, &exp.namespace) {
+                (Some(filters), _) => self.filtered_out(filters),
+                (None, Some((ns, start, end))) => {
+                    !crate::hash::in_namespace_value(hash_value, ns, *start, *end)
                 }
-            } else if let Some((ns, start, end)) = &exp.namespace {
-                let ok = with_hash_string(hash_value, |s| {
-                    crate::bucket::in_namespace(s, ns, *start, *end)
-                });
-                if !ok {
-                    return self.exit(exp, feature_id, "not in namespace");
-                }
+                (None, None) => false,
+            };
+            if excluded {
+                return self.exit(exp, feature_id, "filtered out or not in namespace");
             }
             if !exp.condition_passes(self.attrs(), &self.fs.saved_groups) {
                 return self.exit(exp, feature_id, "condition failed");
@@ -623,17 +621,6 @@ pub(crate) fn sticky_value(v: &Value) -> String {
             s
         }
         other => serde_json::to_string(other).unwrap_or_default(),
-    }
-}
-
-fn with_hash_string<R>(v: &Value, f: impl FnOnce(&str) -> R) -> R {
-    match v {
-        Value::String(s) => f(s),
-        other => {
-            let mut s = String::new();
-            let _ = gb_condition::write_js_string(&mut s, other);
-            f(&s)
-        }
     }
 }
 

@@ -117,6 +117,22 @@ fn hash_with(seed: &str, version: HashVersion, feed: impl Fn(&mut Fnv1a32)) -> O
     }
 }
 
+/// Hash v1 of `value + "__" + id` (the legacy namespace hash), without building the seed.
+#[inline]
+pub(crate) fn namespace_hash(feed: impl FnOnce(&mut Fnv1a32), id: &str) -> f64 {
+    let mut h = Fnv1a32::new();
+    feed(&mut h);
+    h.update("__");
+    h.update(id);
+    f64::from(h.finish() % 1_000) / 1_000.0
+}
+
+/// Whether a JSON hash value falls in a legacy namespace.
+pub(crate) fn in_namespace_value(value: &Value, id: &str, start: f64, end: f64) -> bool {
+    let n = namespace_hash(|h| feed_value(h, value), id);
+    n >= start && n < end
+}
+
 /// The second round of hash v2: FNV of the decimal digits of the first round.
 #[inline]
 fn v2_finish(inner: u32) -> f64 {
