@@ -6,8 +6,9 @@
     reason = "a counting global allocator for the test"
 )]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use core::alloc::{GlobalAlloc, Layout};
+use core::sync::atomic::{AtomicUsize, Ordering};
+use std::alloc::System;
 
 use gb_core::{FeatureSet, User};
 use serde_json::json;
