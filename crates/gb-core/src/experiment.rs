@@ -94,7 +94,7 @@ impl Experiment {
     /// the reason in [`Experiment::invalid_reason`].
     pub fn from_json(v: &Value) -> Experiment {
         let mut w = Vec::new();
-        Self::parse(v, &mut w)
+        Self::parse(v.clone(), &mut w)
     }
 
     /// The experiment key.
@@ -117,7 +117,7 @@ impl Experiment {
         self.invalid.as_deref()
     }
 
-    pub(crate) fn parse(v: &Value, warnings: &mut Vec<String>) -> Experiment {
+    pub(crate) fn parse(v: Value, warnings: &mut Vec<String>) -> Experiment {
         let empty = Map::new();
         let m = v.as_object().unwrap_or(&empty);
         let mut p = P { errors: Vec::new() };
@@ -264,7 +264,11 @@ impl Experiment {
             why
         });
         let hash_seed = Seed::new(seed.as_deref().unwrap_or(&key));
-        Experiment {
+        let active = !matches!(m.get("active"), Some(Value::Bool(false)));
+        let disable_sticky_bucketing = m.get("disableStickyBucketing").is_some_and(truthy);
+        let draft = status == Some("draft");
+        let stopped = status == Some("stopped");
+        let mut e = Experiment {
             hash_seed,
             key,
             variations,
@@ -279,20 +283,22 @@ impl Experiment {
             condition,
             parent_conditions,
             force,
-            active: !matches!(m.get("active"), Some(Value::Bool(false))),
-            draft: status == Some("draft"),
-            stopped: status == Some("stopped"),
-            disable_sticky_bucketing: m.get("disableStickyBucketing").is_some_and(truthy),
+            active,
+            draft,
+            stopped,
+            disable_sticky_bucketing,
             bucket_version,
             min_bucket_version,
             url_patterns,
             url_regex,
             groups,
             bandit: None,
-            json: v.clone(),
+            json: Value::Null,
             json_no_bandit: None,
             invalid,
-        }
+        };
+        e.json = v;
+        e
     }
 
     /// Builds the experiment a contextual-bandit leaf (or the fallback) selects.
@@ -314,7 +320,7 @@ impl Experiment {
             cb.insert("banditVersion".into(), bv.clone());
         }
         m.insert("contextualBandit".into(), Value::Object(cb));
-        let mut e = Experiment::parse(&without, warnings);
+        let mut e = Experiment::parse(without.clone(), warnings);
         e.json = Value::Object(m);
         e.json_no_bandit = Some(without);
         e.bandit = Some(leaf);

@@ -117,27 +117,33 @@ impl FeatureSet {
         if !value.is_object() {
             return Err(ParseError::new("the payload is not a JSON object".into()));
         }
-        Ok(Self::from_value(&value))
+        Ok(Self::from_owned_value(value))
     }
 
     /// Compiles a parsed payload (`{features, savedGroups, contextualBandits, experiments}`).
     /// Never fails; see [`FeatureSet::warnings`].
     pub fn from_value(payload: &Value) -> FeatureSet {
+        Self::from_owned_value(payload.clone())
+    }
+
+    /// Like [`FeatureSet::from_value`], taking the payload by value (no copy of its parts).
+    pub fn from_owned_value(mut payload: Value) -> FeatureSet {
         let mut fs = FeatureSet::new();
         let mut w = Vec::new();
         fs.saved_groups = SavedGroups::compile_with_warnings(
             payload.get("savedGroups").unwrap_or(&Value::Null),
             &mut w,
         );
-        let bandits = payload.get("contextualBandits").and_then(Value::as_object);
         let mut sticky = Vec::<String>::new();
-        match payload.get("features") {
+        let features = payload.get_mut("features").map(Value::take);
+        let bandits = payload.get("contextualBandits").and_then(Value::as_object);
+        match features {
             Some(Value::Object(features)) => {
                 fs.features.reserve(features.len());
                 for (key, def) in features {
-                    match parse_feature(key, def, bandits, &mut w, &mut sticky) {
+                    match parse_feature(&key, def, bandits, &mut w, &mut sticky) {
                         Some(f) => {
-                            fs.features.insert(key.clone(), f);
+                            fs.features.insert(key, f);
                         }
                         None => w.push(format!(
                             "feature {key:?} disabled: its definition is not an object"
@@ -148,7 +154,7 @@ impl FeatureSet {
             None | Some(Value::Null) => {}
             Some(_) => w.push("features must be an object; no feature loaded".into()),
         }
-        if let Some(Value::Array(exps)) = payload.get("experiments") {
+        if let Some(Value::Array(exps)) = payload.get_mut("experiments").map(Value::take) {
             for e in exps {
                 let exp = Experiment::parse(e, &mut w);
                 push_unique(&mut sticky, exp.hash_attribute.as_deref().unwrap_or("id"));
@@ -208,17 +214,19 @@ fn push_unique(v: &mut Vec<String>, s: &str) {
 
 fn parse_feature(
     key: &str,
-    def: &Value,
+    def: Value,
     bandits: Option<&Map<String, Value>>,
     w: &mut Vec<String>,
     sticky: &mut Vec<String>,
 ) -> Option<Feature> {
-    let m = def.as_object()?;
-    let default_value = m.get("defaultValue").cloned().unwrap_or(Value::Null);
-    let rules = match m.get("rules") {
+    let Value::Object(mut m) = def else {
+        return None;
+    };
+    let default_value = m.remove("defaultValue").unwrap_or(Value::Null);
+    let rules = match m.remove("rules") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(rules)) => rules
-            .iter()
+            .into_iter()
             .enumerate()
             .filter_map(|(i, r)| match parse_rule(key, r, bandits, w, sticky) {
                 Ok(rule) => Some(rule),
@@ -252,13 +260,15 @@ fn opt_str(m: &Map<String, Value>, k: &str) -> Result<Option<String>, String> {
 
 fn parse_rule(
     feature_key: &str,
-    r: &Value,
+    r: Value,
     bandits: Option<&Map<String, Value>>,
     w: &mut Vec<String>,
     sticky: &mut Vec<String>,
 ) -> Result<Rule, String> {
-    let m = r.as_object().ok_or("a rule must be an object")?;
-    let id = opt_str(m, "id").unwrap_or(None).unwrap_or_default();
+    let Value::Object(mut m) = r else {
+        return Err("a rule must be an object".into());
+    };
+    let id = opt_str(&m, "id").unwrap_or(None).unwrap_or_default();
     let parents = match m.get("parentConditions") {
         None | Some(Value::Null) => None,
         Some(pc) => Some(parse_parents(pc, w)?),
@@ -280,7 +290,7 @@ fn parse_rule(
         }
         _ => None,
     };
-    if let Some(force) = m.get("force") {
+    if let Some(force) = m.remove("force") {
         let range = match m.get("range") {
             None | Some(Value::Null) => None,
             Some(v) => match v.as_array().map(Vec::as_slice) {
@@ -301,11 +311,11 @@ fn parse_rule(
             parents,
             filters,
             kind: RuleKind::Force(ForceRule {
-                value: force.clone(),
+                value: force,
                 condition,
-                seed: Seed::new(opt_str(m, "seed")?.as_deref().unwrap_or(feature_key)),
-                hash_attribute: opt_str(m, "hashAttribute")?,
-                fallback_attribute: opt_str(m, "fallbackAttribute")?,
+                seed: Seed::new(opt_str(&m, "seed")?.as_deref().unwrap_or(feature_key)),
+                hash_attribute: opt_str(&m, "hashAttribute")?,
+                fallback_attribute: opt_str(&m, "fallbackAttribute")?,
                 disable_sticky_bucketing: m.get("disableStickyBucketing").is_some_and(is_truthy),
                 range,
                 coverage,
@@ -313,9 +323,9 @@ fn parse_rule(
             }),
         });
     }
-    let variations = match m.get("contextualVariations") {
+    let variations = match m.remove("contextualVariations") {
         Some(v) if !v.is_null() => v,
-        _ => match m.get("variations") {
+        _ => match m.remove("variations") {
             Some(v) if !v.is_null() => v,
             _ => {
                 return Ok(Rule {
@@ -346,7 +356,7 @@ fn parse_rule(
     }
     // The experiment object exactly as the reference builds it from a rule.
     let mut e = Map::new();
-    e.insert("variations".into(), variations.clone());
+    e.insert("variations".into(), variations);
     let key = match m.get("key") {
         Some(Value::String(k)) if !k.is_empty() => k.clone(),
         _ => feature_key.to_string(),
@@ -361,7 +371,7 @@ fn parse_rule(
         "fallbackAttribute",
         "disableStickyBucketing",
     ] {
-        copy_truthy(m, &mut e, k);
+        move_truthy(&mut m, &mut e, k);
     }
     for k in ["bucketVersion", "minBucketVersion"] {
         if let Some(v) = m.get(k) {
@@ -379,7 +389,7 @@ fn parse_rule(
         "filters",
         "condition",
     ] {
-        copy_truthy(m, &mut e, k);
+        move_truthy(&mut m, &mut e, k);
     }
     let bandit = match m
         .get("contextualBanditRef")
@@ -391,7 +401,7 @@ fn parse_rule(
     };
     let kind = match bandit {
         None => {
-            let exp = Experiment::parse(&Value::Object(e), w);
+            let exp = Experiment::parse(Value::Object(e), w);
             if let Some(why) = &exp.invalid {
                 return Err(why.clone());
             }
@@ -434,9 +444,9 @@ fn parse_rule(
     })
 }
 
-fn copy_truthy(from: &Map<String, Value>, to: &mut Map<String, Value>, k: &str) {
-    if let Some(v) = from.get(k).filter(|v| is_truthy(v)) {
-        to.insert(k.into(), v.clone());
+fn move_truthy(from: &mut Map<String, Value>, to: &mut Map<String, Value>, k: &str) {
+    if let Some(v) = from.remove(k).filter(is_truthy) {
+        to.insert(k.into(), v);
     }
 }
 
