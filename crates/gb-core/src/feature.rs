@@ -1,6 +1,7 @@
 //! The payload: features, rules, saved groups and contextual bandits, compiled into one
 //! immutable snapshot.
 
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -57,10 +58,10 @@ pub(crate) struct Rule {
 #[derive(Debug)]
 pub(crate) enum RuleKind {
     Force(ForceRule),
-    Experiment(Experiment),
+    Experiment(Box<Experiment>),
     Bandit {
-        leaves: Vec<(Condition, Experiment)>,
-        fallback: Experiment,
+        leaves: Vec<(Condition, Box<Experiment>)>,
+        fallback: Box<Experiment>,
     },
     /// A rule with no variations (skipped, as the reference does).
     Skip,
@@ -405,7 +406,7 @@ fn parse_rule(
             if let Some(why) = &exp.invalid {
                 return Err(why.clone());
             }
-            RuleKind::Experiment(exp)
+            RuleKind::Experiment(Box::new(exp))
         }
         Some(def) => {
             let version = def.get("banditVersion").cloned();
@@ -422,7 +423,10 @@ fn parse_rule(
                         variation_weights: weights.clone(),
                         bandit_version: version.clone(),
                     };
-                    leaves.push((cond, Experiment::with_bandit(&e, leaf, Some(&weights), w)));
+                    leaves.push((
+                        cond,
+                        Box::new(Experiment::with_bandit(&e, leaf, Some(&weights), w)),
+                    ));
                 }
             }
             let fb = BanditMeta {
@@ -432,7 +436,7 @@ fn parse_rule(
             };
             RuleKind::Bandit {
                 leaves,
-                fallback: Experiment::with_bandit(&e, fb, None, w),
+                fallback: Box::new(Experiment::with_bandit(&e, fb, None, w)),
             }
         }
     };
