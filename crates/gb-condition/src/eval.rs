@@ -235,25 +235,17 @@ fn root_first<'a>(root: Root<'a>, seg: &str) -> V<'a> {
 }
 
 pub(crate) fn get_path<'a>(root: Root<'a>, p: &Path) -> V<'a> {
-    let mut it = p.0.iter();
-    let Some(first) = it.next() else {
-        return V::Null;
-    };
-    let mut cur = root_first(root, first);
-    for seg in it {
-        cur = step(cur, seg);
-    }
-    cur
+    walk(root, p.0.iter().map(String::as_str))
 }
 
 fn get_path_str<'a>(root: Root<'a>, p: &str) -> V<'a> {
-    let mut it = p.split('.');
-    let Some(first) = it.next() else {
+    walk(root, p.split('.'))
+}
+
+/// Follows path segments from the root, as the reference `getPath` does.
+fn walk<'a, 's>(root: Root<'a>, mut segs: impl Iterator<Item = &'s str>) -> V<'a> {
+    let Some(first) = segs.next() else {
         return V::Null;
     };
-    let mut cur = root_first(root, first);
-    for seg in it {
-        cur = step(cur, seg);
-    }
-    cur
+    segs.fold(root_first(root, first), step)
 }
