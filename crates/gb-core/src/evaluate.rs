@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use gb_condition::{Root, attr_get};
 use serde_json::{Map, Value};
 
-use crate::bucket::{choose_variation, in_range, query_string_override};
+use crate::bucket::{Range, choose_variation, in_range, query_string_override};
 use crate::context::User;
 use crate::experiment::{Experiment, Filter, ParentCondition};
 use crate::feature::{FeatureSet, ForceRule, RuleKind};
@@ -42,6 +42,14 @@ pub trait Observer<'a> {
 impl Observer<'_> for () {}
 
 /// One step of an evaluation, reported to [`Observer::on_trace`].
+///
+/// Events arrive in evaluation order. A feature's events start with [`Trace::Feature`] and end
+/// with [`Trace::Value`]; in between, each rule starts with [`Trace::RuleStart`] and usually ends
+/// with [`Trace::Rule`] (a rule that decides a cycle ends with the feature's `Value`). The checks
+/// between them ([`Trace::Condition`], [`Trace::Prerequisite`], [`Trace::Hash`],
+/// [`Trace::StickyBucket`], [`Trace::Experiment`]) belong to the innermost open rule; a
+/// prerequisite's own feature events nest inside the rule that asked for it. Every field
+/// borrows, so building an event costs nothing when the observer ignores it.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum Trace<'t> {
@@ -67,6 +75,72 @@ pub enum Trace<'t> {
         outcome: &'static str,
         /// The hash, when one was computed.
         bucket: Option<f64>,
+    },
+    /// A rule of the feature being evaluated starts.
+    RuleStart {
+        /// The feature key.
+        feature: &'t str,
+        /// The rule's index among the feature's usable rules.
+        index: usize,
+        /// The rule's `id` (`""` if none).
+        id: &'t str,
+        /// `"force"`, `"experiment"`, `"bandit"`, or `"skip"` (neither a force value nor
+        /// variations: the rule only gates on its prerequisites).
+        kind: &'static str,
+    },
+    /// The current rule's or experiment's targeting condition was tested.
+    Condition {
+        /// Whether the user's attributes matched.
+        passed: bool,
+    },
+    /// A prerequisite feature was evaluated (its events come just before) and its value tested.
+    Prerequisite {
+        /// The prerequisite feature's key.
+        id: &'t str,
+        /// Its value for this user.
+        value: &'t Value,
+        /// Whether a failure blocks the whole feature (`gate`) rather than skipping the rule.
+        gate: bool,
+        /// Whether the value satisfied the condition.
+        passed: bool,
+    },
+    /// A hash of a user attribute was compared with ranges: a rule's rollout, a filter, a
+    /// namespace or an experiment's variation ranges.
+    Hash {
+        /// `"rollout"`, `"filter"`, `"namespace"` or `"experiment"`.
+        step: &'static str,
+        /// The attribute hashed.
+        attribute: &'t str,
+        /// Its value; `None` when the user has no usable value.
+        value: Option<&'t Value>,
+        /// The hash in `[0, 1)`; `None` when none was computed.
+        hash: Option<f64>,
+        /// The ranges the hash had to fall in (empty for a coverage check).
+        ranges: &'t [Range],
+        /// The coverage the hash had to be at most (a rollout without a range).
+        coverage: Option<f64>,
+        /// Whether it passed.
+        passed: bool,
+    },
+    /// Stored sticky buckets were looked up for an experiment.
+    StickyBucket {
+        /// The experiment key.
+        experiment: &'t str,
+        /// The stored variation's index, if a stored assignment matched a variation.
+        variation: Option<usize>,
+        /// Whether a stored assignment below `minBucketVersion` blocks the user.
+        blocked: bool,
+    },
+    /// The feature's value was chosen (the last event of a feature).
+    Value {
+        /// The feature key.
+        feature: &'t str,
+        /// The value.
+        value: &'t Value,
+        /// Why.
+        source: FeatureSource,
+        /// The id of the rule that applied, or `""`.
+        rule_id: &'t str,
     },
 }
 
@@ -116,6 +190,12 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
             experiment: None,
             experiment_result: None,
         };
+        self.obs.on_trace(Trace::Value {
+            feature: key,
+            value,
+            source,
+            rule_id,
+        });
         if source != FeatureSource::Override {
             self.obs.on_feature_usage(key, &r);
         }
@@ -145,6 +225,17 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
             parent: stack,
         };
         'rules: for (index, rule) in feature.rules.iter().enumerate() {
+            self.obs.on_trace(Trace::RuleStart {
+                feature: fkey,
+                index,
+                id: &rule.id,
+                kind: match rule.kind {
+                    RuleKind::Force(_) => "force",
+                    RuleKind::Experiment(_) => "experiment",
+                    RuleKind::Bandit { .. } => "bandit",
+                    RuleKind::Skip => "skip",
+                },
+            });
             if let Some(parents) = &rule.parents {
                 match self.parents_pass(parents, &here) {
                     ParentOutcome::Pass => {}
@@ -168,13 +259,18 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
                 continue;
             }
             match &rule.kind {
-                RuleKind::Skip => continue,
+                RuleKind::Skip => {
+                    self.trace_rule(fkey, index, "skipped: no variations");
+                    continue;
+                }
                 RuleKind::Force(f) => {
-                    if let Some(c) = &f.condition
-                        && !c.matches_map(self.attrs(), &fs.saved_groups)
-                    {
-                        self.trace_rule(fkey, index, "skipped: condition failed");
-                        continue;
+                    if let Some(c) = &f.condition {
+                        let passed = c.matches_map(self.attrs(), &fs.saved_groups);
+                        self.obs.on_trace(Trace::Condition { passed });
+                        if !passed {
+                            self.trace_rule(fkey, index, "skipped: condition failed");
+                            continue;
+                        }
                     }
                     if !self.in_rollout(f) {
                         self.trace_rule(fkey, index, "skipped: not in rollout");
@@ -218,6 +314,12 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         let res = self.run(exp, Some(fkey), Some(here));
         if res.in_experiment && !res.passthrough {
             self.trace_rule(fkey, index, "applied: experiment");
+            self.obs.on_trace(Trace::Value {
+                feature: fkey,
+                value: res.value,
+                source: FeatureSource::Experiment,
+                rule_id,
+            });
             let r = FeatureResult {
                 value: res.value,
                 source: FeatureSource::Experiment,
@@ -246,10 +348,11 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
             if parent.source == FeatureSource::CyclicPrerequisite {
                 return ParentOutcome::Cyclic;
             }
-            if !pc
+            let passed = pc
                 .condition
-                .matches_root(Root::Single("value", parent.value), &self.fs.saved_groups)
-            {
+                .matches_root(Root::Single("value", parent.value), &self.fs.saved_groups);
+            self.trace_prerequisite(pc, parent.value, passed);
+            if !passed {
                 return ParentOutcome::Fail { gate: pc.gate };
             }
         }
@@ -275,39 +378,63 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         (name, None)
     }
 
-    fn filtered_out(&self, filters: &'a [Filter]) -> bool {
+    fn trace_prerequisite(&mut self, pc: &'a ParentCondition, value: &'a Value, passed: bool) {
+        self.obs.on_trace(Trace::Prerequisite {
+            id: &pc.id,
+            value,
+            gate: pc.gate,
+            passed,
+        });
+    }
+
+    fn filtered_out(&mut self, filters: &'a [Filter]) -> bool {
         filters.iter().any(|f| {
-            let (_, hv) = self.hash_attribute(f.attribute.as_deref(), None);
-            let Some(hv) = hv else { return true };
-            match f.seed.hash(hv, f.hash_version) {
-                None => true,
-                Some(n) => !f.ranges.iter().any(|r| in_range(n, *r)),
-            }
+            let (attribute, hv) = self.hash_attribute(f.attribute.as_deref(), None);
+            let hash = hv.and_then(|hv| f.seed.hash(hv, f.hash_version));
+            let passed = hash.is_some_and(|n| f.ranges.iter().any(|r| in_range(n, *r)));
+            self.obs.on_trace(Trace::Hash {
+                step: "filter",
+                attribute,
+                value: hv,
+                hash,
+                ranges: &f.ranges,
+                coverage: None,
+                passed,
+            });
+            !passed
         })
     }
 
-    fn in_rollout(&self, f: &'a ForceRule) -> bool {
+    fn in_rollout(&mut self, f: &'a ForceRule) -> bool {
         if f.range.is_none() && f.coverage.is_none() {
             return true;
-        }
-        if f.range.is_none() && f.coverage == Some(0.0) {
-            return false;
         }
         let fallback = if self.sticky.is_some() && !f.disable_sticky_bucketing {
             f.fallback_attribute.as_deref()
         } else {
             None
         };
-        let (_, hv) = self.hash_attribute(f.hash_attribute.as_deref(), fallback);
-        let Some(hv) = hv else { return false };
-        let Some(n) = f.seed.hash(hv, f.hash_version) else {
-            return false;
+        let (attribute, hv) = self.hash_attribute(f.hash_attribute.as_deref(), fallback);
+        let hash = match (f.range, f.coverage, hv) {
+            (None, Some(0.0), _) | (_, _, None) => None,
+            (_, _, Some(hv)) => f.seed.hash(hv, f.hash_version),
         };
-        match (f.range, f.coverage) {
-            (Some(r), _) => in_range(n, r),
-            (None, Some(c)) => n <= c,
-            (None, None) => true,
-        }
+        let passed = match (hash, f.range, f.coverage) {
+            (None, ..) => false,
+            (Some(n), Some(r), _) => in_range(n, r),
+            (Some(n), None, Some(c)) => n <= c,
+            (Some(_), None, None) => true,
+        };
+        self.obs.on_trace(Trace::Hash {
+            step: "rollout",
+            attribute,
+            value: hv,
+            hash,
+            ranges: f.range.as_slice(),
+            coverage: f.coverage.filter(|_| f.range.is_none()),
+            passed,
+        });
+        passed
     }
 
     fn sticky_enabled(&self, exp: &Experiment) -> bool {
@@ -425,6 +552,11 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         let mut blocked = false;
         if self.sticky_enabled(exp) {
             let (v, b) = self.sticky_variation(exp);
+            self.obs.on_trace(Trace::StickyBucket {
+                experiment: &exp.key,
+                variation: usize::try_from(v).ok(),
+                blocked: b,
+            });
             found_sticky = v >= 0;
             assigned = v;
             blocked = b;
@@ -433,15 +565,29 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
             let excluded = match (&exp.filters, &exp.namespace) {
                 (Some(filters), _) => self.filtered_out(filters),
                 (None, Some((ns, start, end))) => {
-                    !crate::hash::in_namespace_value(hash_value, ns, *start, *end)
+                    let passed = crate::hash::in_namespace_value(hash_value, ns, *start, *end);
+                    self.obs.on_trace(Trace::Hash {
+                        step: "namespace",
+                        attribute: hash_attribute,
+                        value: Some(hash_value),
+                        hash: None,
+                        ranges: &[(*start, *end)],
+                        coverage: None,
+                        passed,
+                    });
+                    !passed
                 }
                 (None, None) => false,
             };
             if excluded {
                 return self.exit(exp, feature_id, "filtered out or not in namespace");
             }
-            if !exp.condition_passes(self.attrs(), &self.fs.saved_groups) {
-                return self.exit(exp, feature_id, "condition failed");
+            if exp.condition.is_some() {
+                let passed = exp.condition_passes(self.attrs(), &self.fs.saved_groups);
+                self.obs.on_trace(Trace::Condition { passed });
+                if !passed {
+                    return self.exit(exp, feature_id, "condition failed");
+                }
             }
             if let Some(parents) = &exp.parent_conditions {
                 for pc in parents {
@@ -449,12 +595,13 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
                         Some(s) => self.feature(&pc.id, Some(s)),
                         None => self.feature(&pc.id, None),
                     };
-                    if parent.source == FeatureSource::CyclicPrerequisite
-                        || !pc.condition.matches_root(
+                    let passed = parent.source != FeatureSource::CyclicPrerequisite
+                        && pc.condition.matches_root(
                             Root::Single("value", parent.value),
                             &self.fs.saved_groups,
-                        )
-                    {
+                        );
+                    self.trace_prerequisite(pc, parent.value, passed);
+                    if !passed {
                         return self.exit(exp, feature_id, "prerequisite not met");
                     }
                 }
@@ -478,6 +625,15 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         };
         if !found_sticky {
             assigned = choose_variation(n, &exp.ranges).map_or(-1, |i| i as i64);
+            self.obs.on_trace(Trace::Hash {
+                step: "experiment",
+                attribute: hash_attribute,
+                value: Some(hash_value),
+                hash: Some(n),
+                ranges: &exp.ranges,
+                coverage: None,
+                passed: assigned >= 0,
+            });
         }
         if blocked {
             self.obs.on_trace(Trace::Experiment {
