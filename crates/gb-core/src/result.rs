@@ -41,6 +41,7 @@ impl FeatureSource {
 }
 
 /// JavaScript truthiness of a JSON value (`[]` and `{}` are truthy).
+#[inline]
 pub fn is_truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
@@ -68,6 +69,7 @@ pub struct FeatureResult<'a> {
 
 impl<'a> FeatureResult<'a> {
     /// Whether the value is truthy (JavaScript `!!value`).
+    #[inline]
     pub fn on(&self) -> bool {
         is_truthy(self.value)
     }
