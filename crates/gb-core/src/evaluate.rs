@@ -701,13 +701,10 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
                 return (-1, true);
             }
         }
-        let mut want = String::with_capacity(exp.key.len() + 2 + exp.bucket_version.len());
-        want.push_str(&exp.key);
-        want.push_str("__");
-        want.push_str(&exp.bucket_version);
+        let want = &exp.sticky_key;
         let stored = hash_doc
-            .and_then(|d| d.assignments.get(&want))
-            .or_else(|| fb_doc.and_then(|d| d.assignments.get(&want)));
+            .and_then(|d| d.assignments.get(want))
+            .or_else(|| fb_doc.and_then(|d| d.assignments.get(want)));
         let Some(stored) = stored else {
             return (-1, false);
         };
@@ -727,13 +724,10 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         };
         let attr_value = sticky_value(value);
         let key = attribute_key(attr, &attr_value);
-        let mut exp_key = String::with_capacity(exp.key.len() + 2 + exp.bucket_version.len());
-        exp_key.push_str(&exp.key);
-        exp_key.push_str("__");
-        exp_key.push_str(&exp.bucket_version);
+        let exp_key = &exp.sticky_key;
         let existing = docs.get(&key);
         if existing
-            .and_then(|d| d.assignments.get(&exp_key))
+            .and_then(|d| d.assignments.get(exp_key))
             .map(String::as_str)
             == Some(variation_key)
         {
@@ -748,7 +742,8 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
             });
         doc.attribute_name = attr.into();
         doc.attribute_value = attr_value;
-        doc.assignments.insert(exp_key, variation_key.into());
+        doc.assignments
+            .insert(exp_key.clone(), variation_key.into());
         docs.put_changed(doc);
     }
 }

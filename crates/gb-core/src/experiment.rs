@@ -72,7 +72,8 @@ pub struct Experiment {
     pub(crate) draft: bool,
     pub(crate) stopped: bool,
     pub(crate) disable_sticky_bucketing: bool,
-    pub(crate) bucket_version: String,
+    /// `"<key>__<bucketVersion>"`, the experiment's key in sticky-bucket documents.
+    pub(crate) sticky_key: String,
     pub(crate) min_bucket_version: f64,
     pub(crate) url_patterns: Option<Vec<UrlTarget>>,
     pub(crate) url_regex: Option<Option<Box<Condition>>>,
@@ -264,6 +265,7 @@ impl Experiment {
             why
         });
         let hash_seed = Seed::new(seed.as_deref().unwrap_or(&key));
+        let sticky_key = alloc::format!("{key}__{bucket_version}");
         let active = !matches!(m.get("active"), Some(Value::Bool(false)));
         let disable_sticky_bucketing = m.get("disableStickyBucketing").is_some_and(truthy);
         let draft = status == Some("draft");
@@ -287,7 +289,7 @@ impl Experiment {
             draft,
             stopped,
             disable_sticky_bucketing,
-            bucket_version,
+            sticky_key,
             min_bucket_version,
             url_patterns,
             url_regex,
