@@ -1,0 +1,319 @@
+//! Feature caches shared beyond one client: the [`FeatureCache`] trait, an in-process
+//! [`MemoryFeatureCache`], an atomically written [`FileFeatureCache`] and, with the `redis`
+//! feature, `RedisFeatureCache`.
+//!
+//! A cache holds the payload **as the server sent it**: an encrypted payload stays encrypted at
+//! rest, and is decrypted (and validated) each time it is loaded. An entry that fails
+//! validation is ignored, never applied.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::fmt;
+use core::time::Duration;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use gb_transport::BoxFuture;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// One cached payload and when it was fetched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheEntry {
+    /// The raw features response body (still encrypted if the server encrypted it).
+    pub body: Value,
+    /// When the body was fetched (or last revalidated) from the server.
+    pub fetched_at: SystemTime,
+}
+
+impl CacheEntry {
+    /// An entry fetched now.
+    pub fn now(body: Value) -> Self {
+        Self {
+            body,
+            fetched_at: SystemTime::now(),
+        }
+    }
+
+    /// The entry's age (zero if its time is in the future).
+    pub fn age(&self) -> Duration {
+        SystemTime::now()
+            .duration_since(self.fetched_at)
+            .unwrap_or_default()
+    }
+
+    /// Serializes the entry with its cache key: `{"key", "fetchedAtMs", "body"}`.
+    pub fn to_json(&self, key: &str) -> String {
+        let ms = self
+            .fetched_at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let mut m = Map::new();
+        m.insert("key".into(), key.into());
+        m.insert("fetchedAtMs".into(), ms.into());
+        m.insert("body".into(), self.body.clone());
+        Value::Object(m).to_string()
+    }
+
+    /// Parses what [`to_json`](Self::to_json) wrote; `None` if it is malformed or was stored
+    /// under another key (another client key or host).
+    pub fn from_json(text: &str, key: &str) -> Option<Self> {
+        let mut v: Value = serde_json::from_str(text).ok()?;
+        if v.get("key")?.as_str()? != key {
+            return None;
+        }
+        let ms = v.get("fetchedAtMs")?.as_u64()?;
+        let body = v.get_mut("body")?.take();
+        body.is_object().then(|| Self {
+            body,
+            fetched_at: UNIX_EPOCH + Duration::from_millis(ms),
+        })
+    }
+}
+
+/// A cache of payloads shared by clients (in one process, or across processes).
+///
+/// Object-safe: pass it as `Arc<dyn FeatureCache>`. The client reads it before fetching (a
+/// fresh enough entry saves the fetch) and writes every payload it fetches. Errors are logged
+/// and otherwise ignored: a cache never stops the client from fetching.
+///
+/// A client stores its payload under the key `<api_host>|<client_key>` (the host without a
+/// trailing `/`), so clients of the same project share entries.
+pub trait FeatureCache: Send + Sync + fmt::Debug {
+    /// The entry under `key`, if any.
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<CacheEntry>>>;
+
+    /// Stores `entry` under `key`.
+    fn set<'a>(&'a self, key: &'a str, entry: CacheEntry) -> BoxFuture<'a, Result<()>>;
+}
+
+/// An in-process cache: clients built with the same `Arc<MemoryFeatureCache>` share fetches.
+#[derive(Debug, Default)]
+pub struct MemoryFeatureCache {
+    entries: Mutex<HashMap<String, CacheEntry>>,
+}
+
+impl MemoryFeatureCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl FeatureCache for MemoryFeatureCache {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<CacheEntry>>> {
+        let entry = self
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned();
+        Box::pin(async move { Ok(entry) })
+    }
+
+    fn set<'a>(&'a self, key: &'a str, entry: CacheEntry) -> BoxFuture<'a, Result<()>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.into(), entry);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// A cache in one file, so a restart during an outage still has flags.
+///
+/// Writes are atomic: a temporary file in the same directory is written, synced and renamed
+/// over the target, so a crash mid-write leaves the previous file intact. A file that is empty,
+/// truncated, malformed or written for another client key is ignored. The file holds the
+/// payload as served (encrypted payloads stay encrypted).
+#[derive(Debug, Clone)]
+pub struct FileFeatureCache {
+    path: Arc<PathBuf>,
+}
+
+impl FileFeatureCache {
+    /// A cache in the file at `path` (its directory must exist).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: Arc::new(path.into()),
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read(path: &Path, key: &str) -> Result<Option<CacheEntry>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let entry = CacheEntry::from_json(&text, key);
+                if entry.is_none() {
+                    tracing::warn!(path = %path.display(), "ignored an unusable feature cache file");
+                }
+                Ok(entry)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::Cache(format!("reading {}: {e}", path.display()))),
+        }
+    }
+
+    fn write(path: &Path, text: &str) -> Result<()> {
+        use std::io::Write as _;
+        let io = |e: std::io::Error| Error::Cache(format!("writing {}: {e}", path.display()));
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("cache");
+        let nonce = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let tmp = path.with_file_name(format!(".{name}.{}.{nonce}.tmp", std::process::id()));
+        let result = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result.map_err(io)
+    }
+}
+
+/// Runs blocking file I/O off the async worker threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Cache(format!("file task failed: {e}")))?
+}
+
+impl FeatureCache for FileFeatureCache {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<CacheEntry>>> {
+        let path = Arc::clone(&self.path);
+        let key = String::from(key);
+        Box::pin(blocking(move || Self::read(&path, &key)))
+    }
+
+    fn set<'a>(&'a self, key: &'a str, entry: CacheEntry) -> BoxFuture<'a, Result<()>> {
+        let path = Arc::clone(&self.path);
+        let text = entry.to_json(key);
+        Box::pin(blocking(move || Self::write(&path, &text)))
+    }
+}
+
+#[cfg(feature = "redis")]
+pub use self::redis_cache::RedisFeatureCache;
+
+#[cfg(feature = "redis")]
+mod redis_cache {
+    use alloc::string::String;
+    use core::fmt;
+    use core::time::Duration;
+
+    use gb_transport::BoxFuture;
+    use redis::AsyncCommands as _;
+    use redis::aio::ConnectionManager;
+
+    use super::{CacheEntry, FeatureCache};
+    use crate::error::{Error, Result};
+
+    /// A [`FeatureCache`] in Redis: processes that share it share one fetch per TTL.
+    ///
+    /// Keys are `<prefix><cache key>`; entries expire after [`with_expiry`](Self::with_expiry)
+    /// (default 24 h) so an abandoned client key does not stay forever. Every command is bounded
+    /// by a timeout (default 500 ms).
+    #[derive(Clone)]
+    pub struct RedisFeatureCache {
+        conn: ConnectionManager,
+        prefix: String,
+        expiry: Duration,
+        timeout: Duration,
+    }
+
+    impl fmt::Debug for RedisFeatureCache {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("RedisFeatureCache")
+                .field("prefix", &self.prefix)
+                .field("expiry", &self.expiry)
+                .field("timeout", &self.timeout)
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl RedisFeatureCache {
+        /// Connects to `url` (`redis://host:port/db`).
+        ///
+        /// # Errors
+        /// [`Error::Cache`] if the URL is invalid or the server cannot be reached.
+        pub async fn connect(url: &str) -> Result<Self> {
+            let client =
+                redis::Client::open(url).map_err(|e| Error::Cache(format!("redis: {e}")))?;
+            let conn = tokio::time::timeout(Duration::from_secs(5), ConnectionManager::new(client))
+                .await
+                .map_err(|_| Error::Cache("redis: connect timed out".into()))?
+                .map_err(|e| Error::Cache(format!("redis: {e}")))?;
+            Ok(Self::from_connection(conn))
+        }
+
+        /// Uses an existing connection manager.
+        pub fn from_connection(conn: ConnectionManager) -> Self {
+            Self {
+                conn,
+                prefix: "gb-sdk:features:".into(),
+                expiry: Duration::from_secs(24 * 3600),
+                timeout: Duration::from_millis(500),
+            }
+        }
+
+        /// Sets the key prefix (default `gb-sdk:features:`).
+        #[must_use]
+        pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+            self.prefix = prefix.into();
+            self
+        }
+
+        /// Sets how long entries live in Redis (default 24 h).
+        #[must_use]
+        pub fn with_expiry(mut self, expiry: Duration) -> Self {
+            self.expiry = expiry;
+            self
+        }
+
+        /// Sets the per-command timeout (default 500 ms).
+        #[must_use]
+        pub fn with_timeout(mut self, timeout: Duration) -> Self {
+            self.timeout = timeout;
+            self
+        }
+
+        async fn timed<T>(&self, f: impl Future<Output = redis::RedisResult<T>>) -> Result<T> {
+            tokio::time::timeout(self.timeout, f)
+                .await
+                .map_err(|_| Error::Cache("redis: command timed out".into()))?
+                .map_err(|e| Error::Cache(format!("redis: {e}")))
+        }
+    }
+
+    impl FeatureCache for RedisFeatureCache {
+        fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<CacheEntry>>> {
+            Box::pin(async move {
+                let mut conn = self.conn.clone();
+                let full = format!("{}{key}", self.prefix);
+                let text: Option<String> = self.timed(conn.get(&full)).await?;
+                Ok(text.and_then(|t| CacheEntry::from_json(&t, key)))
+            })
+        }
+
+        fn set<'a>(&'a self, key: &'a str, entry: CacheEntry) -> BoxFuture<'a, Result<()>> {
+            Box::pin(async move {
+                let mut conn = self.conn.clone();
+                let full = format!("{}{key}", self.prefix);
+                let text = entry.to_json(key);
+                let secs = self.expiry.as_secs().max(1);
+                self.timed(conn.set_ex::<_, _, ()>(&full, text, secs)).await
+            })
+        }
+    }
+}

@@ -1,0 +1,38 @@
+#![doc = include_str!("../README.md")]
+
+extern crate alloc;
+
+mod builder;
+pub mod cache;
+mod client;
+mod error;
+mod refresh;
+mod result;
+mod tracking;
+mod user;
+
+pub use builder::{
+    DEFAULT_API_HOST, DEFAULT_CACHE_TTL, DEFAULT_DEDUP_CAPACITY, DEFAULT_STICKY_TIMEOUT,
+    GrowthBookBuilder, RefreshStrategy,
+};
+#[cfg(feature = "redis")]
+pub use cache::RedisFeatureCache;
+pub use cache::{CacheEntry, FeatureCache, FileFeatureCache, MemoryFeatureCache};
+pub use client::{GrowthBook, GrowthBookClient, Status};
+pub use error::{Error, Result};
+pub use result::{ExperimentResult, FeatureResult, Reason};
+pub use tracking::{FeatureUsageCallback, Plugin, TrackingCallback};
+pub use user::UserContext;
+
+pub use gb_core::{Experiment, FeatureSource};
+pub use gb_transport::{BackoffConfig, Transport, TransportError};
+
+/// The evaluation core (borrowed results, `FeatureSet`, hashing), for advanced use.
+pub use gb_core;
+/// Sticky-bucket stores: [`sticky::InMemoryStickyBucketService`], the cookie store,
+/// `RedisStickyBucketService` (feature `redis`), and the service traits.
+pub use gb_sticky as sticky;
+/// Transports and payload decryption, for custom transports.
+pub use gb_transport as transport;
+/// `serde_json`, so `json!` and `Map` need no extra dependency.
+pub use serde_json;

@@ -1,0 +1,404 @@
+//! [`UserContext`]: evaluation for one user (or one request).
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use gb_core::{Experiment, StickyBucketDocs, User};
+use gb_transport::RemoteEvalRequest;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tokio::time::Instant;
+
+use crate::client::{Shared, Snapshot};
+use crate::error::Error;
+use crate::result::{ExperimentResult, FeatureResult, Reason};
+use crate::tracking::Collector;
+
+/// One user's evaluation context: attributes, URL, forced variations and features, and (once
+/// [`prepare`](Self::prepare)d) sticky-bucket documents or remotely evaluated features.
+///
+/// Evaluations take `&self`, are synchronous, and never wait for the network. A context is
+/// cheap to build per request and may be shared across threads (`Send + Sync`).
+pub struct UserContext {
+    shared: Arc<Shared>,
+    attributes: Map<String, Value>,
+    url: String,
+    forced_variations: Map<String, Value>,
+    forced_features: Map<String, Value>,
+    sticky: Option<Mutex<StickyBucketDocs>>,
+    remote: Option<Arc<Snapshot>>,
+}
+
+impl fmt::Debug for UserContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserContext")
+            .field("attributes", &self.attributes)
+            .field("url", &self.url)
+            .field("forced_variations", &self.forced_variations)
+            .field("forced_features", &self.forced_features)
+            .field("sticky", &self.sticky.is_some())
+            .field("remote", &self.remote.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserContext {
+    pub(crate) fn new(shared: Arc<Shared>, attributes: Map<String, Value>) -> Self {
+        let config = &shared.config;
+        let attributes = if config.attributes.is_empty() {
+            attributes
+        } else {
+            let mut merged = config.attributes.clone();
+            merged.extend(attributes);
+            merged
+        };
+        Self {
+            url: config.url.clone(),
+            forced_variations: config.forced_variations.clone(),
+            forced_features: config.forced_features.clone(),
+            attributes,
+            sticky: None,
+            remote: None,
+            shared,
+        }
+    }
+
+    /// Sets the URL (URL targeting, query-string forced variations).
+    #[must_use]
+    pub fn with_url(mut self, url: impl Into<String>) -> Self {
+        self.url = url.into();
+        self
+    }
+
+    /// Adds forced variations (experiment key → variation index) over the client's.
+    #[must_use]
+    pub fn with_forced_variations(mut self, forced: Map<String, Value>) -> Self {
+        self.forced_variations.extend(forced);
+        self
+    }
+
+    /// Adds forced feature values over the client's.
+    #[must_use]
+    pub fn with_forced_features(mut self, forced: Map<String, Value>) -> Self {
+        self.forced_features.extend(forced);
+        self
+    }
+
+    /// Replaces the attributes (the Python `set_attributes`). Sticky-bucket documents and
+    /// remote features are dropped: [`prepare`](Self::prepare) again if you use them.
+    pub fn set_attributes(&mut self, attributes: Map<String, Value>) {
+        self.attributes = attributes;
+        self.sticky = None;
+        self.remote = None;
+    }
+
+    /// The attributes.
+    pub fn attributes(&self) -> &Map<String, Value> {
+        &self.attributes
+    }
+
+    /// The URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The sticky-bucket documents held (after [`prepare`](Self::prepare)), including
+    /// assignments made since.
+    pub fn sticky_bucket_docs(&self) -> Option<StickyBucketDocs> {
+        self.sticky
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner).clone())
+    }
+
+    /// Whether evaluations use loaded features (for remote evaluation: this user's).
+    pub fn is_ready(&self) -> bool {
+        if self.shared.config.remote_eval {
+            self.remote.is_some()
+        } else {
+            self.shared.snapshot.load().loaded
+        }
+    }
+
+    /// Does the async work a user may need, in one call: with remote evaluation, fetches this
+    /// user's evaluated features; with a sticky-bucket service, loads the user's documents
+    /// (every identifier attribute at once, bounded by the builder's sticky timeout).
+    ///
+    /// Never fails: a store or server failure is logged and the user is evaluated without
+    /// sticky bucketing (plain hashing, nothing saved), or, for remote evaluation, with
+    /// defaults ([`Reason::NotReady`]).
+    #[must_use]
+    pub async fn prepare(mut self) -> Self {
+        let shared = &*self.shared;
+        if shared.config.remote_eval {
+            self.remote = self.remote_features().await;
+        }
+        if let Some(service) = shared.sticky.clone() {
+            let wanted = {
+                self.snapshot()
+                    .features
+                    .sticky_bucket_attributes(&self.core_user())
+            };
+            let load = gb_sticky::load_docs(&*service, &wanted);
+            self.sticky = match tokio::time::timeout(shared.config.sticky_timeout, load).await {
+                Ok(Ok(docs)) => Some(Mutex::new(docs)),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "sticky-bucket load failed; plain hashing for this user");
+                    None
+                }
+                Err(_) => {
+                    tracing::warn!("sticky-bucket load timed out; plain hashing for this user");
+                    None
+                }
+            };
+        }
+        self
+    }
+
+    async fn remote_features(&self) -> Option<Arc<Snapshot>> {
+        let shared = &*self.shared;
+        let source = shared.source.as_ref()?;
+        let cache_key = shared.remote_cache.key_for(self);
+        if let Some(hit) = cache_key
+            .as_deref()
+            .and_then(|k| shared.remote_cache.get(k))
+        {
+            return Some(hit);
+        }
+        let request = RemoteEvalRequest {
+            attributes: self.attributes.clone(),
+            forced_variations: self.forced_variations.clone(),
+            forced_features: self
+                .forced_features
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            url: self.url.clone(),
+        };
+        match source.remote_eval(request).await {
+            Ok(payload) => {
+                let features = gb_core::FeatureSet::from_value(payload.value());
+                let snap = Arc::new(Snapshot::loaded(features, 1));
+                if let Some(k) = cache_key {
+                    shared.remote_cache.put(k, Arc::clone(&snap));
+                }
+                Some(snap)
+            }
+            Err(e) => {
+                shared.record_error(Error::Transport(e));
+                None
+            }
+        }
+    }
+
+    pub(crate) fn core_user(&self) -> User<'_> {
+        let config = &self.shared.config;
+        let mut user = User::new(&self.attributes)
+            .with_url(&self.url)
+            .with_qa_mode(config.qa_mode)
+            .with_enabled(config.enabled);
+        if !self.forced_variations.is_empty() {
+            user = user.with_forced_variations(&self.forced_variations);
+        }
+        if !self.forced_features.is_empty() {
+            user = user.with_forced_features(&self.forced_features);
+        }
+        user
+    }
+
+    /// Evaluates on the current snapshot: `call` runs the evaluation (with the user's sticky
+    /// documents locked, if any), `finish` reads its result; then changed documents are queued
+    /// and callbacks run, with no lock held.
+    fn evaluate<'s, R, T>(
+        &'s self,
+        snap: &'s Snapshot,
+        call: impl FnOnce(&User<'s>, Option<&mut StickyBucketDocs>, &mut Collector<'s>) -> R,
+        finish: impl FnOnce(&R, Reason) -> T,
+    ) -> T {
+        let shared = &*self.shared;
+        shared.touch();
+        let reason = snap.reason();
+        let user = self.core_user();
+        let mut collector = Collector::new(&shared.callbacks);
+        let (out, changed) = match &self.sticky {
+            None => {
+                let r = call(&user, None, &mut collector);
+                (finish(&r, reason), None)
+            }
+            Some(docs) => {
+                let mut docs = docs.lock().unwrap_or_else(PoisonError::into_inner);
+                let r = call(&user, Some(&mut docs), &mut collector);
+                let changed = docs.has_changes().then(|| docs.take_changed());
+                (finish(&r, reason), changed)
+            }
+        };
+        if let Some(changed) = changed {
+            shared.save_sticky(changed);
+        }
+        if !collector.is_empty() {
+            self.dispatch(collector, reason);
+        }
+        out
+    }
+
+    fn dispatch(&self, collector: Collector<'_>, reason: Reason) {
+        let callbacks = &self.shared.callbacks;
+        for (exp, r) in &collector.viewed {
+            if self.shared.dedup.first_time(exp, r) {
+                callbacks.experiment_viewed(exp, &ExperimentResult::from_core(r), self);
+            }
+        }
+        for (key, r) in &collector.used {
+            callbacks.feature_usage(key, &FeatureResult::from_core(r, reason), self);
+        }
+    }
+
+    /// The features this user is evaluated on: their remote evaluation, else the client's
+    /// current snapshot (an `arc-swap` guard: no lock, no reference-count contention).
+    fn snapshot(&self) -> Snap<'_> {
+        match &self.remote {
+            Some(s) => Snap::Remote(s),
+            None => Snap::Shared(self.shared.snapshot.load()),
+        }
+    }
+
+    fn with_feature<T>(
+        &self,
+        key: &str,
+        finish: impl FnOnce(&gb_core::FeatureResult<'_>, Reason) -> T,
+    ) -> T {
+        let snap = self.snapshot();
+        if self.sticky.is_none() && !self.shared.callbacks.any() {
+            // The hot path: nothing to observe, nothing to lock.
+            self.shared.touch();
+            let r = snap.features.eval_feature(key, &self.core_user());
+            return finish(&r, snap.reason());
+        }
+        self.evaluate(
+            &snap,
+            |user, docs, obs| snap.features.eval_feature_with(key, user, docs, obs),
+            finish,
+        )
+    }
+
+    /// Whether the feature is on (its value is truthy). `false` for unknown features and
+    /// before features load.
+    pub fn is_on(&self, key: &str) -> bool {
+        self.with_feature(key, |r, _| r.on())
+    }
+
+    /// `!is_on(key)`.
+    pub fn is_off(&self, key: &str) -> bool {
+        !self.is_on(key)
+    }
+
+    /// The feature's value as `T`; `default` when the feature is unknown, its value is
+    /// `null`, it does not deserialize as `T`, or features are not loaded yet.
+    pub fn feature_value<T: DeserializeOwned>(&self, key: &str, default: T) -> T {
+        self.with_feature(key, |r, _| {
+            if r.value.is_null() {
+                None
+            } else {
+                T::deserialize(r.value).ok()
+            }
+        })
+        .unwrap_or(default)
+    }
+
+    /// The full result: value, source, rule, experiment and its result.
+    pub fn eval_feature(&self, key: &str) -> FeatureResult {
+        self.with_feature(key, FeatureResult::from_core)
+    }
+
+    /// Runs an inline experiment (see [`Experiment::from_json`]).
+    pub fn run(&self, experiment: &Experiment) -> ExperimentResult {
+        let snap = self.snapshot();
+        self.evaluate(
+            &snap,
+            |user, docs, obs| snap.features.run_with(experiment, user, docs, obs),
+            |r, _| ExperimentResult::from_core(r),
+        )
+    }
+}
+
+/// A snapshot borrowed for one evaluation.
+enum Snap<'a> {
+    Remote(&'a Snapshot),
+    Shared(arc_swap::Guard<Arc<Snapshot>>),
+}
+
+impl core::ops::Deref for Snap<'_> {
+    type Target = Snapshot;
+
+    fn deref(&self) -> &Snapshot {
+        match self {
+            Snap::Remote(s) => s,
+            Snap::Shared(g) => g,
+        }
+    }
+}
+
+const REMOTE_CACHE_CAPACITY: usize = 1000;
+
+/// The per-client cache of remote evaluations, keyed by the `cache_key_attributes` (plus URL
+/// and forced values). Bounded; entries expire after the cache TTL.
+#[derive(Debug)]
+pub(crate) struct RemoteCache {
+    attributes: Option<Vec<String>>,
+    ttl: Duration,
+    entries: Mutex<RemoteEntries>,
+}
+
+/// Cached remote evaluations by key, and the keys oldest first.
+type RemoteEntries = (HashMap<String, (Arc<Snapshot>, Instant)>, VecDeque<String>);
+
+impl RemoteCache {
+    pub(crate) fn new(attributes: Option<Vec<String>>, ttl: Duration) -> Self {
+        Self {
+            attributes,
+            ttl,
+            entries: Mutex::default(),
+        }
+    }
+
+    fn key_for(&self, user: &UserContext) -> Option<String> {
+        let names = self.attributes.as_ref()?;
+        let picked: Vec<Value> = names
+            .iter()
+            .map(|n| user.attributes.get(n).cloned().unwrap_or(Value::Null))
+            .collect();
+        Some(
+            Value::Array(vec![
+                Value::Array(picked),
+                Value::String(user.url.clone()),
+                Value::Object(user.forced_variations.clone()),
+                Value::Object(user.forced_features.clone()),
+            ])
+            .to_string(),
+        )
+    }
+
+    fn get(&self, key: &str) -> Option<Arc<Snapshot>> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let (snap, at) = entries.0.get(key)?;
+        (at.elapsed() < self.ttl).then(|| Arc::clone(snap))
+    }
+
+    fn put(&self, key: String, snap: Arc<Snapshot>) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let (map, order) = &mut *entries;
+        if map.insert(key.clone(), (snap, Instant::now())).is_none() {
+            order.push_back(key);
+        }
+        while order.len() > REMOTE_CACHE_CAPACITY {
+            if let Some(old) = order.pop_front() {
+                map.remove(&old);
+            }
+        }
+    }
+}
