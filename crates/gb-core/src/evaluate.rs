@@ -796,14 +796,7 @@ fn url_matches(c: &gb_condition::Condition, url: &str) -> bool {
 impl FeatureSet {
     /// Evaluates a feature for a user.
     pub fn eval_feature<'a>(&'a self, key: &str, user: &User<'a>) -> FeatureResult<'a> {
-        let mut obs = ();
-        Ev {
-            fs: self,
-            user,
-            sticky: None,
-            obs: &mut obs,
-        }
-        .eval_feature(key)
+        self.eval_feature_with(key, user, None, &mut ())
     }
 
     /// Evaluates a feature with sticky bucketing (when `sticky` is given: the user's documents,
@@ -826,14 +819,7 @@ impl FeatureSet {
 
     /// Runs an inline experiment for a user (saved groups come from this payload).
     pub fn run<'a>(&'a self, experiment: &'a Experiment, user: &User<'a>) -> ExperimentResult<'a> {
-        let mut obs = ();
-        Ev {
-            fs: self,
-            user,
-            sticky: None,
-            obs: &mut obs,
-        }
-        .run(experiment, None, None)
+        self.run_with(experiment, user, None, &mut ())
     }
 
     /// Runs an inline experiment with sticky bucketing and an observer.
