@@ -1,5 +1,14 @@
 //! Shared helpers for the benchmarks: the workload from `../shared/bench/workload.json` and
 //! synthetic payloads of any size made from it.
+//!
+//! ```
+//! use serde_json::json;
+//!
+//! let base = json!({"features": {"a": {"defaultValue": 1}, "b": {"defaultValue": 2}}});
+//! let big = benches::scaled_payload(&base, 5);
+//! assert_eq!(big["features"].as_object().unwrap().len(), 5);
+//! assert!(big["features"].get("a~1").is_some());
+//! ```
 #![allow(clippy::unwrap_used, reason = "benchmark setup")]
 
 use std::path::PathBuf;

@@ -2,6 +2,16 @@
 //! workspace crates, reporting every failing case by name.
 //!
 //! See this crate's README for where `cases.json` is read from; it is never committed.
+//!
+//! ```
+//! use serde_json::json;
+//!
+//! // A section runs against any document of the cases.json shape.
+//! let cases = json!({"hash": [["seed", "a", 1, 0.22], ["seed", "a", 3, null]]});
+//! let report = spec_tests::run_section(&cases, "hash");
+//! assert_eq!((report.passed, report.total), (1, 2));
+//! assert_eq!(spec_tests::SPEC_VERSION, "0.8.0");
+//! ```
 #![allow(clippy::unwrap_used, reason = "test harness")]
 
 mod sections;
