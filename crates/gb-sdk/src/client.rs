@@ -327,6 +327,11 @@ impl GrowthBook {
         self.default_user().run(experiment)
     }
 
+    /// Logs a custom event for the default attributes (see [`UserContext::log_event`]).
+    pub fn log_event(&self, name: &str, properties: Map<String, Value>) {
+        self.default_user().log_event(name, properties);
+    }
+
     /// Waits until features are loaded, at most `timeout`; returns whether they are.
     ///
     /// Never needed for correctness: before features load, evaluations return defaults with

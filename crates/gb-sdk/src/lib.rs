@@ -5,8 +5,13 @@ extern crate alloc;
 mod builder;
 pub mod cache;
 mod client;
+mod deferred;
 mod error;
+mod ingest;
+#[cfg(feature = "tower")]
+mod layer;
 mod refresh;
+mod request;
 mod result;
 mod tracking;
 mod user;
@@ -19,7 +24,17 @@ pub use builder::{
 pub use cache::RedisFeatureCache;
 pub use cache::{CacheEntry, FeatureCache, FileFeatureCache, MemoryFeatureCache};
 pub use client::{GrowthBook, GrowthBookClient, Status};
+pub use deferred::{DEFERRED_TRACKING_CAPACITY, DeferredTrackingCall};
 pub use error::{Error, Result};
+pub use ingest::{
+    DEFAULT_INGESTOR_HOST, DEFAULT_TRACKING_BATCH_SIZE, DEFAULT_TRACKING_DEDUP_CAPACITY,
+    DEFAULT_TRACKING_FLUSH_INTERVAL, DEFAULT_TRACKING_QUEUE_CAPACITY, EVENT_EXPERIMENT_VIEWED,
+    EVENT_FEATURE_EVALUATED, EventSink, GrowthBookTrackingPlugin, HttpEventSink, TrackedEvent,
+    TrackingPluginBuilder, TrackingStats,
+};
+#[cfg(feature = "tower")]
+pub use layer::{GrowthBookLayer, GrowthBookService};
+pub use request::{RequestContext, RequestInfo, browser_and_device};
 pub use result::{ExperimentResult, FeatureResult, Reason};
 pub use tracking::{FeatureUsageCallback, Plugin, TrackingCallback};
 pub use user::UserContext;

@@ -13,6 +13,7 @@ use std::panic::catch_unwind;
 use std::sync::{Mutex, PoisonError};
 
 use gb_core::{Experiment, Observer};
+use serde_json::{Map, Value};
 
 use crate::client::GrowthBook;
 use crate::result::{ExperimentResult, FeatureResult};
@@ -55,6 +56,27 @@ pub trait Plugin: Send + Sync + fmt::Debug {
     /// A feature was evaluated.
     fn on_feature_usage(&self, key: &str, result: &FeatureResult, user: &UserContext) {
         let _ = (key, result, user);
+    }
+
+    /// Whether [`on_feature_usage`](Self::on_feature_usage) is wanted (default `true`). A
+    /// plugin that ignores feature usage returns `false`, so evaluations need not report it.
+    fn wants_feature_usage(&self) -> bool {
+        true
+    }
+
+    /// An event was logged with [`UserContext::log_event`] (or [`GrowthBook::log_event`]).
+    /// Built-in events are not passed here: they arrive as
+    /// [`on_experiment_viewed`](Self::on_experiment_viewed) and
+    /// [`on_feature_usage`](Self::on_feature_usage).
+    fn on_event(&self, name: &str, properties: &Map<String, Value>, user: &UserContext) {
+        let _ = (name, properties, user);
+    }
+
+    /// Adds attributes to a new user context (and to [`UserContext::set_attributes`]). Called
+    /// on the user's attributes; by convention, attributes already present win (insert with
+    /// `entry(..).or_insert(..)`).
+    fn add_attributes(&self, attributes: &mut Map<String, Value>) {
+        let _ = attributes;
     }
 
     /// The client is closing.
@@ -102,7 +124,21 @@ impl Callbacks {
 
     /// Whether feature-usage events are wanted.
     pub(crate) fn wants_usage(&self) -> bool {
-        self.usage.is_some() || !self.plugins.is_empty()
+        self.usage.is_some() || self.plugins.iter().any(|p| p.wants_feature_usage())
+    }
+
+    /// Passes a logged event to every plugin.
+    pub(crate) fn event(&self, name: &str, properties: &Map<String, Value>, user: &UserContext) {
+        for p in &self.plugins {
+            guarded(p.name(), || p.on_event(name, properties, user));
+        }
+    }
+
+    /// Lets every plugin add attributes.
+    pub(crate) fn add_attributes(&self, attributes: &mut Map<String, Value>) {
+        for p in &self.plugins {
+            guarded(p.name(), || p.add_attributes(attributes));
+        }
     }
 
     pub(crate) fn experiment_viewed(
@@ -123,7 +159,7 @@ impl Callbacks {
         if let Some(cb) = &self.usage {
             guarded("on_feature_usage", || cb(key, result, user));
         }
-        for p in &self.plugins {
+        for p in self.plugins.iter().filter(|p| p.wants_feature_usage()) {
             guarded(p.name(), || p.on_feature_usage(key, result, user));
         }
     }
@@ -212,15 +248,26 @@ impl Dedup {
 
     /// Records the assignment; `true` if it was not seen before (so it should be tracked).
     pub(crate) fn first_time(&self, exp: &Experiment, r: &gb_core::ExperimentResult<'_>) -> bool {
+        self.first_time_of(r.hash_attribute, r.hash_value, exp.key(), r.variation_id)
+    }
+
+    /// [`first_time`](Self::first_time) from the parts of the key.
+    pub(crate) fn first_time_of(
+        &self,
+        hash_attribute: &str,
+        hash_value: &Value,
+        experiment_key: &str,
+        variation_id: usize,
+    ) -> bool {
         let mut h = self.hasher.build_hasher();
-        r.hash_attribute.hash(&mut h);
+        hash_attribute.hash(&mut h);
         // `hashValue` as the JS SDK stringifies it: type-insensitive for strings and numbers.
-        match r.hash_value {
-            serde_json::Value::String(s) => s.hash(&mut h),
+        match hash_value {
+            Value::String(s) => s.hash(&mut h),
             other => other.to_string().hash(&mut h),
         }
-        exp.key().hash(&mut h);
-        r.variation_id.hash(&mut h);
+        experiment_key.hash(&mut h);
+        variation_id.hash(&mut h);
         let digest = h.finish();
         // The low bits pick the shard; usize is at least 16 bits wide.
         let shard = &self.shards[(digest as usize) % SHARDS];

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use crate::client::{Shared, Snapshot};
+use crate::deferred::{Deferred, DeferredTrackingCall};
 use crate::error::Error;
 use crate::result::{ExperimentResult, FeatureResult, Reason};
 use crate::tracking::Collector;
@@ -33,6 +34,7 @@ pub struct UserContext {
     forced_features: Map<String, Value>,
     sticky: Option<Mutex<StickyBucketDocs>>,
     remote: Option<Arc<Snapshot>>,
+    deferred: Option<Mutex<Deferred>>,
 }
 
 impl fmt::Debug for UserContext {
@@ -44,6 +46,7 @@ impl fmt::Debug for UserContext {
             .field("forced_features", &self.forced_features)
             .field("sticky", &self.sticky.is_some())
             .field("remote", &self.remote.is_some())
+            .field("deferred", &self.deferred.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -51,13 +54,14 @@ impl fmt::Debug for UserContext {
 impl UserContext {
     pub(crate) fn new(shared: Arc<Shared>, attributes: Map<String, Value>) -> Self {
         let config = &shared.config;
-        let attributes = if config.attributes.is_empty() {
+        let mut attributes = if config.attributes.is_empty() {
             attributes
         } else {
             let mut merged = config.attributes.clone();
             merged.extend(attributes);
             merged
         };
+        shared.callbacks.add_attributes(&mut attributes);
         Self {
             url: config.url.clone(),
             forced_variations: config.forced_variations.clone(),
@@ -65,6 +69,7 @@ impl UserContext {
             attributes,
             sticky: None,
             remote: None,
+            deferred: None,
             shared,
         }
     }
@@ -92,7 +97,8 @@ impl UserContext {
 
     /// Replaces the attributes (the Python `set_attributes`). Sticky-bucket documents and
     /// remote features are dropped: [`prepare`](Self::prepare) again if you use them.
-    pub fn set_attributes(&mut self, attributes: Map<String, Value>) {
+    pub fn set_attributes(&mut self, mut attributes: Map<String, Value>) {
+        self.shared.callbacks.add_attributes(&mut attributes);
         self.attributes = attributes;
         self.sticky = None;
         self.remote = None;
@@ -225,6 +231,7 @@ impl UserContext {
         let reason = snap.reason();
         let user = self.core_user();
         let mut collector = Collector::new(&shared.callbacks);
+        collector.track |= self.deferred.is_some();
         let (out, changed) = match &self.sticky {
             None => {
                 let r = call(&user, None, &mut collector);
@@ -249,6 +256,19 @@ impl UserContext {
     fn dispatch(&self, collector: Collector<'_>, reason: Reason) {
         let callbacks = &self.shared.callbacks;
         for (exp, r) in &collector.viewed {
+            if let Some(deferred) = &self.deferred {
+                // Held back, deduplicated per context (as a per-request JS instance does).
+                if r.hash_used {
+                    deferred
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(DeferredTrackingCall {
+                            experiment: exp.as_json().clone(),
+                            result: ExperimentResult::from_core(r),
+                        });
+                }
+                continue;
+            }
             if self.shared.dedup.first_time(exp, r) {
                 callbacks.experiment_viewed(exp, &ExperimentResult::from_core(r), self);
             }
@@ -273,7 +293,7 @@ impl UserContext {
         finish: impl FnOnce(&gb_core::FeatureResult<'_>, Reason) -> T,
     ) -> T {
         let snap = self.snapshot();
-        if self.sticky.is_none() && !self.shared.callbacks.any() {
+        if self.sticky.is_none() && self.deferred.is_none() && !self.shared.callbacks.any() {
             // The hot path: nothing to observe, nothing to lock.
             self.shared.touch();
             let r = snap.features.eval_feature(key, &self.core_user());
@@ -323,6 +343,75 @@ impl UserContext {
             |user, docs, obs| snap.features.run_with(experiment, user, docs, obs),
             |r, _| ExperimentResult::from_core(r),
         )
+    }
+
+    /// Logs a custom event for this user: every plugin's
+    /// [`on_event`](crate::Plugin::on_event) receives it (the tracking plugin sends it to the
+    /// ingestor). Runs the hooks on this thread; never waits for the network.
+    pub fn log_event(&self, name: &str, properties: Map<String, Value>) {
+        self.shared.callbacks.event(name, &properties, self);
+    }
+
+    /// Deferred tracking: experiment exposures of this context are held (each once, at most
+    /// [`DEFERRED_TRACKING_CAPACITY`](crate::DEFERRED_TRACKING_CAPACITY)) instead of being
+    /// passed to the experiment-viewed callback and plugins. Hand them to a browser with
+    /// [`deferred_tracking_calls`](Self::deferred_tracking_calls), or fire them with
+    /// [`fire_deferred_tracking_calls`](Self::fire_deferred_tracking_calls).
+    #[must_use]
+    pub fn with_deferred_tracking(mut self) -> Self {
+        self.deferred = Some(Mutex::default());
+        self
+    }
+
+    fn deferred_store(&self) -> Option<std::sync::MutexGuard<'_, Deferred>> {
+        self.deferred
+            .as_ref()
+            .map(|d| d.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The exposures held so far (empty unless [`with_deferred_tracking`](Self::with_deferred_tracking)).
+    pub fn deferred_tracking_calls(&self) -> Vec<DeferredTrackingCall> {
+        self.deferred_store()
+            .map(|d| d.calls().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Takes the exposures held so far, leaving none.
+    pub fn take_deferred_tracking_calls(&self) -> Vec<DeferredTrackingCall> {
+        self.deferred_store()
+            .map(|mut d| d.take())
+            .unwrap_or_default()
+    }
+
+    /// Replaces the exposures held (no effect without deferred tracking).
+    pub fn set_deferred_tracking_calls(&self, calls: Vec<DeferredTrackingCall>) {
+        if let Some(mut d) = self.deferred_store() {
+            d.replace(calls);
+        }
+    }
+
+    /// How many distinct exposures did not fit in the deferred store.
+    pub fn deferred_tracking_overflow(&self) -> u64 {
+        self.deferred_store().map_or(0, |d| d.overflow)
+    }
+
+    /// Fires the held exposures through the experiment-viewed callback and plugins (with the
+    /// client's deduplication), then forgets them.
+    pub fn fire_deferred_tracking_calls(&self) {
+        let calls = self.take_deferred_tracking_calls();
+        let shared = &*self.shared;
+        for call in calls {
+            let r = &call.result;
+            let experiment = call.parsed_experiment();
+            if shared.dedup.first_time_of(
+                &r.hash_attribute,
+                &r.hash_value,
+                experiment.key(),
+                r.variation_id,
+            ) {
+                shared.callbacks.experiment_viewed(&experiment, r, self);
+            }
+        }
     }
 }
 

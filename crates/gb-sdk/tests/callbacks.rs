@@ -4,29 +4,19 @@
 
 extern crate alloc;
 
+mod common;
+
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use gb_sdk::serde_json::{Map, Value, json};
+use gb_sdk::serde_json::json;
 use gb_sdk::sticky::{InMemoryStickyBucketService, StickyBucketService};
 use gb_sdk::{
     Experiment, ExperimentResult, FeatureResult, GrowthBook, Plugin, Reason, UserContext,
 };
 
-fn attrs(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap()
-}
-
-fn experiment_payload() -> Value {
-    json!({"features": {
-        "exp": {"defaultValue": "control", "rules": [{
-            "key": "exp-1", "variations": ["control", "treatment"],
-            "meta": [{"key": "0"}, {"key": "1"}], "weights": [0.5, 0.5], "coverage": 1.0
-        }]},
-        "plain": {"defaultValue": 7}
-    }})
-}
+use common::{attrs, experiment_payload};
 
 #[test]
 fn tracking_fires_once_per_user_and_only_when_hashed() {

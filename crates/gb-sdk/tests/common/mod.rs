@@ -26,6 +26,8 @@ use tokio::net::TcpSocket;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::{JoinHandle, JoinSet};
 
+pub mod ingestor;
+
 pub const KEY: &str = "sdk-test";
 
 type Reply = Response<BoxBody<Bytes, Infallible>>;
@@ -162,26 +164,67 @@ pub async fn start_on(addr: SocketAddr, initial: Value) -> Server {
         events,
     });
     let shared = Arc::clone(&state);
-    let task = tokio::spawn(async move {
+    let task = serve(listener, move |req| {
+        let state = Arc::clone(&shared);
+        async move { handle(&state, req).await }
+    });
+    Server { addr, state, task }
+}
+
+/// Serves HTTP/1 on `listener` with `handler` until the returned task is aborted (which
+/// aborts every connection too).
+pub fn serve<F, Fut, B>(listener: tokio::net::TcpListener, handler: F) -> JoinHandle<()>
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<B>> + Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn core::error::Error + Send + Sync>>,
+{
+    tokio::spawn(async move {
         // Dropped with the task: aborts every connection.
         let mut connections = JoinSet::new();
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            let state = Arc::clone(&shared);
+            let handler = handler.clone();
             connections.spawn(async move {
                 let service = service_fn(move |req| {
-                    let state = Arc::clone(&state);
-                    async move { Ok::<_, Infallible>(handle(&state, req).await) }
+                    let handler = handler.clone();
+                    async move { Ok::<_, Infallible>(handler(req).await) }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
             });
         }
-    });
-    Server { addr, state, task }
+    })
+}
+
+/// A JSON object's map (tests build attributes with `json!`).
+pub fn attrs(v: Value) -> serde_json::Map<String, Value> {
+    v.as_object().cloned().unwrap()
+}
+
+/// A payload with `exp` (experiment `exp-1`, two variations keyed "0" and "1", everyone
+/// included) and `plain` (7).
+pub fn experiment_payload() -> Value {
+    json!({"features": {
+        "exp": {"defaultValue": "control", "rules": [{
+            "key": "exp-1", "variations": ["control", "treatment"],
+            "meta": [{"key": "0"}, {"key": "1"}], "weights": [0.5, 0.5], "coverage": 1.0
+        }]},
+        "plain": {"defaultValue": 7}
+    }})
+}
+
+/// [`experiment_payload`] plus `extra` features.
+pub fn experiment_payload_with(extra: Value) -> Value {
+    let mut p = experiment_payload();
+    let features = p["features"].as_object_mut().unwrap();
+    features.extend(attrs(extra));
+    p
 }
 
 fn full(status: u16, content_type: &str, body: impl Into<Bytes>) -> Reply {
