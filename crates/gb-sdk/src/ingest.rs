@@ -23,14 +23,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use gb_core::{Experiment, FeatureSource, is_truthy};
-use gb_transport::{BoxFuture, ErrorKind, TransportError};
+use gb_transport::{BoxFuture, ErrorKind, HyperClient, TransportError};
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Uri};
 use http_body_util::{BodyExt as _, Full, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde_json::{Map, Value};
 use tokio::sync::{Notify, mpsc};
 
@@ -156,8 +152,6 @@ pub trait EventSink: Send + Sync + fmt::Debug {
     ) -> BoxFuture<'a, core::result::Result<(), TransportError>>;
 }
 
-type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 /// The default [`EventSink`]: `POST {ingestor_host}/track?client_key={key}` with a JSON array
 /// body and `Content-Type: text/plain`, on hyper + rustls (no OpenSSL). Any 2xx is success.
 pub struct HttpEventSink {
@@ -199,20 +193,8 @@ impl HttpEventSink {
         let uri = url
             .parse::<Uri>()
             .map_err(|_| config_error("the ingestor host does not form a valid URL"))?;
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(connect_timeout));
-        http.set_nodelay(true);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
-            .map_err(|_| config_error("TLS setup failed"))?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(https);
+        let client = gb_transport::http::https_client(connect_timeout)
+            .map_err(|_| config_error("TLS setup failed"))?;
         Ok(Self {
             client,
             uri,

@@ -147,7 +147,28 @@ struct Cached {
     sse_supported: bool,
 }
 
-type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// The pooled HTTP/1 client with rustls that every GrowthBook request here goes through.
+pub type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// Builds a [`HyperClient`]: rustls with the `ring` provider passed explicitly (so another
+/// crate enabling a second provider cannot make TLS panic) and the webpki roots, HTTP and
+/// HTTPS, TCP_NODELAY, the given connect timeout, and idle connections kept 30 s.
+pub fn https_client(connect_timeout: Duration) -> Result<HyperClient, TransportError> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(connect_timeout));
+    http.set_nodelay(true);
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
+        .map_err(|e| TransportError::new(ErrorKind::Config, "TLS setup failed").with_source(e))?
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build(https))
+}
 
 /// The default transport (hyper 1 + rustls). Cheap to share behind an `Arc`.
 pub struct HyperTransport {
@@ -203,20 +224,7 @@ impl HyperTransport {
             headers.append(name, value);
         }
 
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(config.connect_timeout));
-        http.set_nodelay(true);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
-            .map_err(|e| config_error("TLS setup failed").with_source(e))?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(https);
+        let client = https_client(config.connect_timeout)?;
         Ok(Self {
             client,
             config,

@@ -71,7 +71,7 @@ pub use source::{FeatureSource, Fetched};
 #[cfg(feature = "http")]
 pub use backoff::BackoffConfig;
 #[cfg(feature = "http")]
-pub use http::{ClientKey, HttpConfig, HyperTransport};
+pub use http::{ClientKey, HttpConfig, HyperClient, HyperTransport, https_client};
 
 #[cfg(feature = "sse")]
 pub use stream::{SseMode, StreamConfig, StreamHandle, StreamState, StreamStatus};
