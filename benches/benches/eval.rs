@@ -4,9 +4,9 @@
 
 use core::hint::black_box;
 
-use benches::{load_workload, scaled_payload};
+use benches::{core_pass, load_workload, scaled_payload};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use gb_core::{FeatureSet, User};
+use gb_core::FeatureSet;
 
 fn workload(c: &mut Criterion) {
     let w = load_workload();
@@ -16,16 +16,7 @@ fn workload(c: &mut Criterion) {
     g.throughput(Throughput::Elements((keys.len() * w.users.len()) as u64));
     g.sample_size(20);
     g.bench_function("workload_all_users_x_all_features", |b| {
-        b.iter(|| {
-            let mut on = 0usize;
-            for attrs in &w.users {
-                let user = User::new(attrs);
-                for k in &keys {
-                    on += usize::from(fs.eval_feature(k, &user).on());
-                }
-            }
-            black_box(on)
-        })
+        b.iter(|| black_box(core_pass(&fs, &w.users, &keys)))
     });
     g.finish();
 }
@@ -48,16 +39,7 @@ fn scaling(c: &mut Criterion) {
         keys.sort();
         g.throughput(Throughput::Elements((keys.len() * users.len()) as u64));
         g.bench_function(format!("features_{n}"), |b| {
-            b.iter(|| {
-                let mut on = 0usize;
-                for attrs in users {
-                    let user = User::new(attrs);
-                    for k in &keys {
-                        on += usize::from(fs.eval_feature(k, &user).on());
-                    }
-                }
-                black_box(on)
-            })
+            b.iter(|| black_box(core_pass(&fs, users, &keys)))
         });
     }
     g.finish();

@@ -4,9 +4,9 @@
 
 use core::hint::black_box;
 
-use benches::load_workload;
+use benches::{core_pass, load_workload};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use gb_core::{FeatureSet, User};
+use gb_core::FeatureSet;
 use gb_sdk::GrowthBook;
 use serde_json::Value;
 
@@ -32,16 +32,7 @@ fn sdk_vs_core(c: &mut Criterion) {
     g.throughput(Throughput::Elements((keys.len() * w.users.len()) as u64));
     g.sample_size(20);
     g.bench_function("gb_core_eval_feature_on", |b| {
-        b.iter(|| {
-            let mut on = 0usize;
-            for attrs in &w.users {
-                let user = User::new(attrs);
-                for k in &keys {
-                    on += usize::from(fs.eval_feature(k, &user).on());
-                }
-            }
-            black_box(on)
-        })
+        b.iter(|| black_box(core_pass(&fs, &w.users, &keys)))
     });
     g.bench_function("sdk_user_is_on", |b| {
         b.iter(|| {

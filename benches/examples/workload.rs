@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use benches::load_workload;
-use gb_core::{FeatureSet, User};
+use gb_core::FeatureSet;
 
 fn main() {
     let w = load_workload();
@@ -19,12 +19,7 @@ fn main() {
     let mut on = 0usize;
     for _ in 0..passes {
         let t = Instant::now();
-        for attrs in &w.users {
-            let user = User::new(attrs);
-            for k in &keys {
-                on += usize::from(fs.eval_feature(k, &user).on());
-            }
-        }
+        on += benches::core_pass(&fs, &w.users, &keys);
         let ns = t.elapsed().as_nanos() as f64 / (keys.len() * w.users.len()) as f64;
         best = best.min(ns);
     }

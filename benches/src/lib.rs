@@ -49,6 +49,19 @@ pub fn load_workload() -> Workload {
     }
 }
 
+/// One pass of the unit of work through gb-core: every feature in `keys` for every user.
+/// Returns how many were on (so the work cannot be optimised away).
+pub fn core_pass(fs: &gb_core::FeatureSet, users: &[Map<String, Value>], keys: &[String]) -> usize {
+    let mut on = 0usize;
+    for attrs in users {
+        let user = gb_core::User::new(attrs);
+        for k in keys {
+            on += usize::from(fs.eval_feature(k, &user).on());
+        }
+    }
+    on
+}
+
 /// A payload with `n` features, made by repeating the workload's features under new keys
 /// (prerequisite references are renamed along, so every copy is self-contained).
 pub fn scaled_payload(base: &Value, n: usize) -> Value {
