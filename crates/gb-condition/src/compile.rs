@@ -284,6 +284,13 @@ impl Compiler<'_> {
                 }
                 Test::Ops(ops.into_boxed_slice())
             }
+            // A literal nests inside the condition: its depth counts against the same limit
+            // (checked without recursion, before anything recurses over it).
+            other if crate::depth::nests_deeper_than(other, MAX_DEPTH - depth) => {
+                return Err(Invalid(format!(
+                    "a literal value nests deeper than {MAX_DEPTH} levels"
+                )));
+            }
             other => Test::Json(other.clone()),
         })
     }

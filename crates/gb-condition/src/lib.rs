@@ -50,6 +50,7 @@ extern crate alloc;
 extern crate std;
 
 mod compile;
+mod depth;
 mod eval;
 mod groups;
 mod regex;
@@ -62,6 +63,7 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
 pub use compile::MAX_DEPTH;
+pub use depth::nests_deeper_than;
 pub use eval::Root;
 pub use groups::SavedGroups;
 pub use regex::{JsRegex, REGEX_SIZE_LIMIT, RegexError};

@@ -45,6 +45,9 @@ impl core::error::Error for ParseError {}
 pub(crate) struct Feature {
     pub(crate) default_value: Value,
     pub(crate) rules: Vec<Rule>,
+    /// The longest chain of prerequisites below this feature; `None` if a cycle is reachable
+    /// (set by [`crate::prereq_graph::annotate`]).
+    pub(crate) prereq_height: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -118,17 +121,24 @@ impl FeatureSet {
         if !value.is_object() {
             return Err(ParseError::new("the payload is not a JSON object".into()));
         }
-        Ok(Self::from_owned_value(value))
+        // serde_json refuses text nested deeper than 128: no need to walk it again.
+        Ok(Self::compile(value))
     }
 
     /// Compiles a parsed payload (`{features, savedGroups, contextualBandits, experiments}`).
-    /// Never fails; see [`FeatureSet::warnings`].
+    /// Never fails; see [`FeatureSet::warnings`]. Containers nested deeper than
+    /// [`MAX_JSON_DEPTH`] are cut off, as in payload text.
     pub fn from_value(payload: &Value) -> FeatureSet {
-        Self::from_owned_value(payload.clone())
+        Self::compile(crate::depth::clone_cut(payload, MAX_JSON_DEPTH))
     }
 
     /// Like [`FeatureSet::from_value`], taking the payload by value (no copy of its parts).
     pub fn from_owned_value(mut payload: Value) -> FeatureSet {
+        crate::depth::cut_in_place(&mut payload, MAX_JSON_DEPTH);
+        Self::compile(payload)
+    }
+
+    fn compile(mut payload: Value) -> FeatureSet {
         let mut fs = FeatureSet::new();
         let mut w = Vec::new();
         fs.saved_groups = SavedGroups::compile_with_warnings(
@@ -155,6 +165,7 @@ impl FeatureSet {
             None | Some(Value::Null) => {}
             Some(_) => w.push("features must be an object; no feature loaded".into()),
         }
+        crate::prereq_graph::annotate(&mut fs.features, &mut w);
         if let Some(Value::Array(exps)) = payload.get_mut("experiments").map(Value::take) {
             for e in exps {
                 let exp = Experiment::parse(e, &mut w);
@@ -247,6 +258,7 @@ fn parse_feature(
     Some(Feature {
         default_value,
         rules,
+        prereq_height: None,
     })
 }
 
