@@ -52,8 +52,10 @@ extern crate std;
 mod compile;
 mod depth;
 mod eval;
+pub mod graph;
 mod groups;
 mod regex;
+mod sets;
 mod value;
 mod version;
 
@@ -120,7 +122,7 @@ impl Condition {
     /// Whether the attributes seen through `root` satisfy the condition.
     pub fn matches_root(&self, root: Root<'_>, groups: &SavedGroups) -> bool {
         match &self.inner {
-            Some(c) => eval::Ctx { groups }.cond(c, root, None),
+            Some(c) => eval::Ctx::new(groups).cond(c, root, None),
             None => false,
         }
     }

@@ -9,9 +9,9 @@
 
 use alloc::format;
 use alloc::string::String;
-use alloc::vec;
 use alloc::vec::Vec;
 
+use gb_condition::graph::chain_heights;
 use hashbrown::HashMap;
 
 use crate::experiment::ParentCondition;
@@ -21,7 +21,7 @@ use crate::feature::{Feature, RuleKind};
 fn parents_of(f: &Feature) -> impl Iterator<Item = &ParentCondition> {
     f.rules.iter().flat_map(|r| {
         let exps: Vec<&crate::experiment::Experiment> = match &r.kind {
-            RuleKind::Experiment(e) => vec![&**e],
+            RuleKind::Experiment(e) => alloc::vec![&**e],
             RuleKind::Bandit { leaves, fallback } => leaves
                 .iter()
                 .map(|(_, e)| &**e)
@@ -36,14 +36,8 @@ fn parents_of(f: &Feature) -> impl Iterator<Item = &ParentCondition> {
     })
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum State {
-    New,
-    Open,
-    Done(Option<u32>),
-}
-
-/// Sets every feature's `prereq_height`; warns once per cycle found (at most 10 warnings).
+/// Sets every feature's `prereq_height`; warns about cycles (at most 10 warnings) and chains
+/// deeper than [`MAX_PREREQUISITE_DEPTH`](crate::MAX_PREREQUISITE_DEPTH).
 pub(crate) fn annotate(features: &mut HashMap<String, Feature>, warnings: &mut Vec<String>) {
     let heights = heights(features, warnings);
     // A map that has not changed iterates in the same order every time.
@@ -56,93 +50,46 @@ pub(crate) fn annotate(features: &mut HashMap<String, Feature>, warnings: &mut V
 fn heights(features: &HashMap<String, Feature>, warnings: &mut Vec<String>) -> Vec<Option<u32>> {
     let keys: Vec<&str> = features.keys().map(String::as_str).collect();
     let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
-    // Children by index; an unknown parent is a leaf and needs no node.
-    let children: Vec<Vec<usize>> = keys
-        .iter()
-        .map(|k| {
-            let f = &features[*k];
-            let mut c: Vec<usize> = parents_of(f)
-                .filter_map(|p| index.get(p.id.as_str()).copied())
-                .collect();
-            c.sort_unstable();
-            c.dedup();
-            c
-        })
-        .collect();
-    let has_parents: Vec<bool> = keys
-        .iter()
-        .map(|k| parents_of(&features[*k]).next().is_some())
-        .collect();
-    let mut state = vec![State::New; keys.len()];
-    let mut cycles: Vec<String> = Vec::new();
-    // Iterative depth-first search: (node, next child to visit, height so far).
-    let mut stack: Vec<(usize, usize, Option<u32>)> = Vec::new();
-    for root in 0..keys.len() {
-        if state[root] != State::New {
-            continue;
-        }
-        state[root] = State::Open;
-        stack.push((root, 0, Some(u32::from(has_parents[root]))));
-        while let Some(top) = stack.last_mut() {
-            let (node, next, height) = *top;
-            if let Some(&child) = children[node].get(next) {
-                top.1 += 1;
-                match state[child] {
-                    State::New => {
-                        state[child] = State::Open;
-                        stack.push((child, 0, Some(u32::from(has_parents[child]))));
-                    }
-                    State::Open => {
-                        top.2 = None;
-                        if cycles.len() < 10 {
-                            cycles.push(format!(
-                                "the prerequisites of feature {:?} form a cycle through {:?}; \
-                                 features depending on them evaluate to null (cyclicPrerequisite)",
-                                keys[node], keys[child]
-                            ));
-                        }
-                    }
-                    State::Done(h) => {
-                        top.2 = match (height, h) {
-                            (Some(a), Some(b)) => Some(a.max(b.saturating_add(1))),
-                            _ => None,
-                        };
-                    }
-                }
-                continue;
-            }
-            state[node] = State::Done(height);
-            stack.pop();
-            if let Some(parent) = stack.last_mut() {
-                parent.2 = match (parent.2, height) {
-                    (Some(a), Some(b)) => Some(a.max(b.saturating_add(1))),
-                    _ => None,
-                };
+    let mut children = Vec::with_capacity(keys.len());
+    // An unknown parent is a leaf: it needs no node, but it is one level down.
+    let mut leaf_edge = Vec::with_capacity(keys.len());
+    for f in features.values() {
+        let mut c: Vec<usize> = Vec::new();
+        let mut leaf = false;
+        for p in parents_of(f) {
+            match index.get(p.id.as_str()) {
+                Some(&i) => c.push(i),
+                None => leaf = true,
             }
         }
+        c.sort_unstable();
+        c.dedup();
+        children.push(c);
+        leaf_edge.push(leaf);
     }
-    let heights: Vec<Option<u32>> = state
-        .into_iter()
-        .map(|s| match s {
-            State::Done(h) => h,
-            State::New | State::Open => None,
-        })
-        .collect();
-    warnings.extend(cycles);
+    let graph = chain_heights(&children, &leaf_edge);
+    for (from, to) in graph.cycles.iter().take(10) {
+        warnings.push(format!(
+            "the prerequisites of feature {:?} form a cycle through {:?}; features depending \
+             on them evaluate to null (cyclicPrerequisite)",
+            keys[*from], keys[*to]
+        ));
+    }
     let limit = crate::MAX_PREREQUISITE_DEPTH as u32;
-    let mut too_deep = heights
+    let mut too_deep = graph
+        .heights
         .iter()
         .zip(&keys)
         .filter(|(h, _)| h.is_some_and(|h| h > limit));
     if let Some((h, k)) = too_deep.next() {
         warnings.push(format!(
-            "the prerequisites of feature {k:?} chain {} deep ({} features in all chain deeper than \
-             {limit}); evaluation stops at that depth (cyclicPrerequisite)",
+            "the prerequisites of feature {k:?} chain {} deep ({} features in all chain deeper \
+             than {limit}); evaluation stops at that depth (cyclicPrerequisite)",
             h.unwrap_or(0),
             1 + too_deep.count()
         ));
     }
-    heights
+    graph.heights
 }
 
 #[cfg(test)]

@@ -1,0 +1,170 @@
+//! `$all` with many items: the plain items (strings, numbers, booleans, `null`) are sorted once
+//! at compile time, and an attribute array is matched against them in one pass, so `$all` of
+//! `n` items against `m` elements costs `O(m log n + n)` instead of `O(n * m)`.
+//!
+//! An item matches an element exactly as [`Test`] does: a string when `String(element)` is
+//! equal (lowercased for `$alli`), a number when `element * 1` is equal, a boolean when the
+//! element is not `null` and its truthiness is equal, `null` when the element is `null`.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use serde_json::Value;
+
+use crate::compile::Test;
+use crate::value::{V, with_js_string};
+
+/// From how many items `$all` is indexed (below, the direct scan is as fast).
+pub(crate) const INDEX_FROM: usize = 16;
+
+/// The plain items of an `$all`, sorted, and the others.
+#[derive(Debug)]
+pub(crate) struct AllIndex {
+    /// Distinct strings (lowercased for `$alli`), sorted.
+    strs: Box<[String]>,
+    /// Distinct numbers (`-0` as `0`), sorted.
+    nums: Box<[f64]>,
+    need_null: bool,
+    need_true: bool,
+    need_false: bool,
+    /// An item no element can match (`NaN`).
+    impossible: bool,
+    /// Positions of the other items (operator objects, arrays, objects) in the item list.
+    pub(crate) others: Box<[usize]>,
+}
+
+fn zero_normalized(n: f64) -> f64 {
+    if n == 0.0 { 0.0 } else { n }
+}
+
+impl AllIndex {
+    pub(crate) fn new(items: &[Test], insensitive: bool) -> AllIndex {
+        let mut strs = Vec::new();
+        let mut nums = Vec::new();
+        let mut others = Vec::new();
+        let mut ix = AllIndex {
+            strs: Box::new([]),
+            nums: Box::new([]),
+            need_null: false,
+            need_true: false,
+            need_false: false,
+            impossible: false,
+            others: Box::new([]),
+        };
+        for (i, t) in items.iter().enumerate() {
+            match t {
+                Test::Str { s, lower } => strs.push(if insensitive {
+                    lower.clone()
+                } else {
+                    s.clone()
+                }),
+                Test::Num(n) if n.is_nan() => ix.impossible = true,
+                Test::Num(n) => nums.push(zero_normalized(*n)),
+                Test::Bool(true) => ix.need_true = true,
+                Test::Bool(false) => ix.need_false = true,
+                Test::Null => ix.need_null = true,
+                Test::Json(_) | Test::Ops(_) => others.push(i),
+            }
+        }
+        strs.sort_unstable();
+        strs.dedup();
+        nums.sort_unstable_by(f64::total_cmp);
+        nums.dedup();
+        ix.strs = strs.into_boxed_slice();
+        ix.nums = nums.into_boxed_slice();
+        ix.others = others.into_boxed_slice();
+        ix
+    }
+
+    /// Whether every plain item matches some element of `elements` (the other items are left
+    /// to the caller).
+    pub(crate) fn plain_items_match(&self, elements: &[Value], insensitive: bool) -> bool {
+        if self.impossible {
+            return false;
+        }
+        let mut seen_strs = vec![false; self.strs.len()];
+        let mut seen_nums = vec![false; self.nums.len()];
+        let (mut null, mut yes, mut no) = (false, false, false);
+        for e in elements {
+            let v = V::of(e);
+            match v {
+                V::Null => null = true,
+                other if other.truthy() => yes = true,
+                _ => no = true,
+            }
+            if !self.strs.is_empty() {
+                with_js_string(v, |x| {
+                    let found = if insensitive {
+                        let lower = x.to_lowercase();
+                        self.strs.binary_search_by(|p| p.as_str().cmp(&lower))
+                    } else {
+                        self.strs.binary_search_by(|p| p.as_str().cmp(x))
+                    };
+                    if let Ok(i) = found {
+                        seen_strs[i] = true;
+                    }
+                });
+            }
+            if !self.nums.is_empty() {
+                let n = v.to_number();
+                if !n.is_nan()
+                    && let Ok(i) = self
+                        .nums
+                        .binary_search_by(|p| p.total_cmp(&zero_normalized(n)))
+                {
+                    seen_nums[i] = true;
+                }
+            }
+        }
+        (null || !self.need_null)
+            && (yes || !self.need_true)
+            && (no || !self.need_false)
+            && seen_strs.iter().all(|s| *s)
+            && seen_nums.iter().all(|s| *s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Condition, SavedGroups};
+    use alloc::vec::Vec;
+    use serde_json::{Value, json};
+
+    /// The indexed `$all` agrees with the item-by-item scan (one-item `$all`s are not indexed).
+    #[test]
+    fn indexed_all_agrees_with_the_scan() {
+        let pool: Vec<Value> = serde_json::from_value(json!([
+            "a", "A", "b", "1", "01", "1,2", "null", "true", "", "É", "é", "[object Object]",
+            1, 0, -0.0, 1.5, 2, null, true, false, [1], [1, 2], ["a"], [], {}, {"x": 1},
+            {"$gt": 1}, {"$regex": "^a"}, [["b"]], "ß"
+        ]))
+        .unwrap();
+        let groups = SavedGroups::new();
+        let elements: [Vec<Value>; 5] = [
+            pool[..10].to_vec(),
+            pool[10..].to_vec(),
+            pool.iter().step_by(3).cloned().collect(),
+            pool.clone(),
+            Vec::new(),
+        ];
+        for op in ["$all", "$alli"] {
+            for start in 0..pool.len() {
+                let items: Vec<Value> = pool.iter().cycle().skip(start).take(20).cloned().collect();
+                let big = Condition::compile(&json!({"x": {op: items}}));
+                for els in &elements {
+                    let attrs = json!({"x": els});
+                    let want = items.iter().all(|it| {
+                        Condition::compile(&json!({"x": {op: [it]}})).matches(&attrs, &groups)
+                    });
+                    assert_eq!(
+                        big.matches(&attrs, &groups),
+                        want,
+                        "{op} {items:?} on {els:?}"
+                    );
+                }
+            }
+        }
+    }
+}
