@@ -76,17 +76,18 @@ fn heights(features: &HashMap<String, Feature>, warnings: &mut Vec<String>) -> V
         ));
     }
     let limit = crate::MAX_PREREQUISITE_DEPTH as u32;
-    let mut too_deep = graph
-        .heights
-        .iter()
-        .zip(&keys)
-        .filter(|(h, _)| h.is_some_and(|h| h > limit));
-    if let Some((h, k)) = too_deep.next() {
+    let too_deep = || {
+        graph
+            .heights
+            .iter()
+            .zip(&keys)
+            .filter_map(|(h, k)| Some((h.filter(|h| *h > limit)?, k)))
+    };
+    if let Some((h, k)) = too_deep().max_by_key(|(h, _)| *h) {
         warnings.push(format!(
-            "the prerequisites of feature {k:?} chain {} deep ({} features in all chain deeper \
+            "the prerequisites of feature {k:?} chain {h} deep ({} features in all chain deeper \
              than {limit}); evaluation stops at that depth (cyclicPrerequisite)",
-            h.unwrap_or(0),
-            1 + too_deep.count()
+            too_deep().count()
         ));
     }
     graph.heights
