@@ -172,8 +172,9 @@ pub(crate) struct Ev<'a, 'u, O> {
     user: &'u User<'a>,
     sticky: Option<&'u mut StickyBucketDocs>,
     obs: &'u mut O,
-    /// Prerequisite results already computed in this evaluation.
-    memo: Memo<'a>,
+    /// Prerequisite results already computed in this evaluation (set up at the first
+    /// prerequisite: most evaluations have none).
+    memo: Option<Memo<'a>>,
     budget: Budget,
 }
 
@@ -189,7 +190,7 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
             user,
             sticky,
             obs,
-            memo: Memo::new(),
+            memo: None,
             budget: Budget::default(),
         }
     }
@@ -412,12 +413,14 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
             .get(id)
             .and_then(|f| f.prereq_height)
             .is_some_and(|h| depth.saturating_add(h as usize) <= MAX_PREREQUISITE_DEPTH);
-        if reusable && let Some(hit) = self.memo.get(id) {
+        if reusable && let Some(hit) = self.memo.as_ref().and_then(|m| m.get(id)) {
             return hit;
         }
         let r = self.feature(id, stack);
         if reusable && !self.budget.exhausted() {
-            self.memo.insert(id, r.value, r.source);
+            self.memo
+                .get_or_insert_with(Memo::new)
+                .insert(id, r.value, r.source);
         }
         (r.value, r.source)
     }

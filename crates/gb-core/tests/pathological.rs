@@ -13,9 +13,10 @@ mod attacks;
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicUsize, Ordering};
+use core::time::Duration;
 use std::alloc::System;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use gb_core::{FeatureResult, FeatureSet, FeatureSource, Observer, User};
 use serde_json::{Map, Value, json};

@@ -51,6 +51,7 @@ pub(crate) fn event_bytes(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test")]
 mod tests {
     use super::*;
     use serde_json::json;

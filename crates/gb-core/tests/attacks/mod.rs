@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 /// Feature `f{i}` is gated twice on `f{i+1}` (one rule, two parent conditions); the last is on.
 /// Without memory of prerequisite results, `f0` costs `2^depth` evaluations.
-pub fn prerequisite_dag(depth: usize) -> Value {
+pub(crate) fn prerequisite_dag(depth: usize) -> Value {
     let mut features = Map::new();
     for i in 0..depth {
         let def = if i + 1 == depth {
@@ -27,7 +27,7 @@ pub fn prerequisite_dag(depth: usize) -> Value {
 /// [`prerequisite_dag`], with a rule on the last feature that is never reached (a force rule
 /// before it always applies) but gates on `f0`: the graph has a cycle, so no result may be
 /// remembered and only the work budget stops `2^depth` evaluations.
-pub fn prerequisite_dag_with_dead_cycle(depth: usize) -> Value {
+pub(crate) fn prerequisite_dag_with_dead_cycle(depth: usize) -> Value {
     let mut p = prerequisite_dag(depth);
     p["features"][format!("f{}", depth - 1)] = json!({"defaultValue": false, "rules": [
         {"force": true},
@@ -38,7 +38,7 @@ pub fn prerequisite_dag_with_dead_cycle(depth: usize) -> Value {
 
 /// Feature `f{i}` has two experiment rules, each needing `f{i+1}` to be on, and the last is off:
 /// every level evaluates the next one twice and nothing short-circuits.
-pub fn experiment_prerequisite_dag(depth: usize) -> Value {
+pub(crate) fn experiment_prerequisite_dag(depth: usize) -> Value {
     let mut features = Map::new();
     for i in 0..depth {
         let next = format!("f{}", i + 1);
@@ -59,7 +59,7 @@ pub fn experiment_prerequisite_dag(depth: usize) -> Value {
 
 /// Saved group `g{i}` references `g{i+1}` twice; the last matches `country: US`. Feature
 /// `grouped` is on for members of `g0`.
-pub fn saved_group_dag(depth: usize) -> Value {
+pub(crate) fn saved_group_dag(depth: usize) -> Value {
     let mut groups = Map::new();
     for i in 0..depth {
         let cond = if i + 1 == depth {
@@ -86,7 +86,7 @@ pub fn saved_group_dag(depth: usize) -> Value {
 
 /// `$all` of `n` strings (`"v0"`..) on feature `all`, and `$in` of `n` nonzero numbers on
 /// feature `in`.
-pub fn large_sets(n: usize) -> Value {
+pub(crate) fn large_sets(n: usize) -> Value {
     let strings: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
     let numbers: Vec<usize> = (1..=n).collect();
     json!({"features": {
@@ -101,7 +101,7 @@ pub fn large_sets(n: usize) -> Value {
 }
 
 /// Attributes for [`large_sets`]: all `n` tags (in reverse order) and `n` zero scores.
-pub fn large_set_attributes(n: usize) -> Map<String, Value> {
+pub(crate) fn large_set_attributes(n: usize) -> Map<String, Value> {
     let tags: Vec<String> = (0..n).rev().map(|i| format!("v{i}")).collect();
     let mut m = Map::new();
     m.insert("id".into(), "u1".into());
@@ -111,7 +111,7 @@ pub fn large_set_attributes(n: usize) -> Map<String, Value> {
 }
 
 /// A plain JSON object nested `depth` levels (`{"a": {"a": ... 1}}`), built without recursion.
-pub fn nested_object(depth: usize) -> Value {
+pub(crate) fn nested_object(depth: usize) -> Value {
     let mut v = json!(1);
     for _ in 0..depth {
         let mut m = Map::new();
@@ -122,7 +122,7 @@ pub fn nested_object(depth: usize) -> Value {
 }
 
 /// An array nested `depth` levels (`[[... "a"]]`), built without recursion.
-pub fn nested_array(depth: usize) -> Value {
+pub(crate) fn nested_array(depth: usize) -> Value {
     let mut v = json!("a");
     for _ in 0..depth {
         v = Value::Array(vec![v]);
@@ -131,7 +131,7 @@ pub fn nested_array(depth: usize) -> Value {
 }
 
 /// Drops a value of any depth without recursion (dropping a deep `Value` recurses).
-pub fn drop_flat(v: Value) {
+pub(crate) fn drop_flat(v: Value) {
     let mut stack = vec![v];
     while let Some(v) = stack.pop() {
         match v {
@@ -144,7 +144,7 @@ pub fn drop_flat(v: Value) {
 
 /// A payload whose rule condition compares `literal` (a plain object nested `depth` levels) and
 /// whose default value nests as deep, next to an ordinary feature.
-pub fn deep_literal_payload(depth: usize) -> Value {
+pub(crate) fn deep_literal_payload(depth: usize) -> Value {
     let mut features = Map::new();
     let mut rule = Map::new();
     let mut cond = Map::new();
