@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
 use crate::regex::{JsRegex, RegexError};
-use crate::sets::{AllIndex, INDEX_FROM};
+use crate::sets::{AllIndex, INDEX_FROM, Item};
 use crate::value::{Prim, V, with_js_string};
 use crate::version::padded_owned;
 
@@ -352,8 +352,16 @@ impl Compiler<'_> {
                         .map(|t| self.test(t, depth + 1))
                         .collect::<R<_>>()?;
                     let insensitive = op == "$alli";
-                    let index = (items.len() >= INDEX_FROM)
-                        .then(|| Box::new(AllIndex::new(&items, insensitive)));
+                    let index = (items.len() >= INDEX_FROM).then(|| {
+                        Box::new(AllIndex::new(items.iter().map(|t| match t {
+                            Test::Str { lower, .. } if insensitive => Item::Str(lower),
+                            Test::Str { s, .. } => Item::Str(s),
+                            Test::Num(n) => Item::Num(*n),
+                            Test::Bool(b) => Item::Bool(*b),
+                            Test::Null => Item::Null,
+                            Test::Json(_) | Test::Ops(_) => Item::Other,
+                        })))
+                    });
                     Op::All {
                         items,
                         insensitive,

@@ -21,6 +21,17 @@ pub enum Root<'a> {
     Single(&'a str, &'a Value),
 }
 
+impl Root<'_> {
+    /// Identifies the attributes seen (their address, tagged by kind) for the group memo.
+    fn id(self) -> usize {
+        match self {
+            Root::Value(v) => core::ptr::from_ref(v) as usize,
+            Root::Map(m) => core::ptr::from_ref(m) as usize | 1,
+            Root::Single(_, v) => core::ptr::from_ref(v) as usize | 2,
+        }
+    }
+}
+
 /// Saved-group ids being resolved, as a stack-allocated chain (stops reference cycles).
 #[derive(Clone, Copy)]
 pub(crate) struct Visited<'a> {
@@ -83,7 +94,7 @@ impl<'g> Ctx<'g> {
                         if depth > MAX_GROUP_CHAIN {
                             return false;
                         }
-                        let key = GroupMemo::key(c, root);
+                        let key = GroupMemo::key(c, root.id());
                         if let Some(hit) = self.memo.get(key) {
                             return hit;
                         }

@@ -16,7 +16,6 @@ use core::cell::RefCell;
 use serde_json::Value;
 
 use crate::compile::{Clause, Compiler, Cond, Op, Test, ValueSet, describe};
-use crate::eval::Root;
 
 /// How many condition groups may reference each other in a chain.
 pub(crate) const MAX_GROUP_CHAIN: usize = 32;
@@ -236,13 +235,9 @@ pub(crate) struct GroupMemo {
 }
 
 impl GroupMemo {
-    /// The key of `group` evaluated against `root` (addresses: both outlive the evaluation).
-    pub(crate) fn key(group: &Cond, root: Root<'_>) -> (usize, usize) {
-        let root = match root {
-            Root::Value(v) => core::ptr::from_ref(v) as usize,
-            Root::Map(m) => core::ptr::from_ref(m) as usize | 1,
-            Root::Single(_, v) => core::ptr::from_ref(v) as usize | 2,
-        };
+    /// The key of `group` evaluated against the attribute root identified by `root` (an
+    /// address: both outlive the evaluation).
+    pub(crate) fn key(group: &Cond, root: usize) -> (usize, usize) {
         (core::ptr::from_ref(group) as usize, root)
     }
 

@@ -2,7 +2,8 @@
 //! at compile time, and an attribute array is matched against them in one pass, so `$all` of
 //! `n` items against `m` elements costs `O(m log n + n)` instead of `O(n * m)`.
 //!
-//! An item matches an element exactly as [`Test`] does: a string when `String(element)` is
+//! An item matches an element exactly as a compiled value test does: a string when
+//! `String(element)` is
 //! equal (lowercased for `$alli`), a number when `element * 1` is equal, a boolean when the
 //! element is not `null` and its truthiness is equal, `null` when the element is `null`.
 
@@ -13,7 +14,6 @@ use alloc::vec::Vec;
 
 use serde_json::Value;
 
-use crate::compile::Test;
 use crate::value::{V, with_js_string};
 
 /// From how many items `$all` is indexed (below, the direct scan is as fast).
@@ -35,12 +35,24 @@ pub(crate) struct AllIndex {
     pub(crate) others: Box<[usize]>,
 }
 
+/// An `$all` item as the index sees it (the compiler describes each item this way).
+#[derive(Clone, Copy)]
+pub(crate) enum Item<'a> {
+    /// A string (already lowercased for `$alli`).
+    Str(&'a str),
+    Num(f64),
+    Bool(bool),
+    Null,
+    /// An operator object, array or object: tested element by element by the caller.
+    Other,
+}
+
 fn zero_normalized(n: f64) -> f64 {
     if n == 0.0 { 0.0 } else { n }
 }
 
 impl AllIndex {
-    pub(crate) fn new(items: &[Test], insensitive: bool) -> AllIndex {
+    pub(crate) fn new<'a>(items: impl Iterator<Item = Item<'a>>) -> AllIndex {
         let mut strs = Vec::new();
         let mut nums = Vec::new();
         let mut others = Vec::new();
@@ -53,19 +65,15 @@ impl AllIndex {
             impossible: false,
             others: Box::new([]),
         };
-        for (i, t) in items.iter().enumerate() {
+        for (i, t) in items.enumerate() {
             match t {
-                Test::Str { s, lower } => strs.push(if insensitive {
-                    lower.clone()
-                } else {
-                    s.clone()
-                }),
-                Test::Num(n) if n.is_nan() => ix.impossible = true,
-                Test::Num(n) => nums.push(zero_normalized(*n)),
-                Test::Bool(true) => ix.need_true = true,
-                Test::Bool(false) => ix.need_false = true,
-                Test::Null => ix.need_null = true,
-                Test::Json(_) | Test::Ops(_) => others.push(i),
+                Item::Str(s) => strs.push(String::from(s)),
+                Item::Num(n) if n.is_nan() => ix.impossible = true,
+                Item::Num(n) => nums.push(zero_normalized(n)),
+                Item::Bool(true) => ix.need_true = true,
+                Item::Bool(false) => ix.need_false = true,
+                Item::Null => ix.need_null = true,
+                Item::Other => others.push(i),
             }
         }
         strs.sort_unstable();

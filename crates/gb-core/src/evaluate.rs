@@ -15,8 +15,7 @@ use crate::result::{BanditInfo, ExperimentResult, FeatureResult, FeatureSource, 
 use crate::sticky::{StickyAssignmentsDocument, StickyBucketDocs, attribute_key};
 use crate::url::is_url_targeted;
 
-/// How long a chain of prerequisites may be before it is treated as a cycle.
-pub const MAX_PREREQUISITE_DEPTH: usize = 64;
+pub use crate::prereq_graph::MAX_PREREQUISITE_DEPTH;
 
 static NULL: Value = Value::Null;
 static EMPTY_STR: Value = Value::String(String::new());

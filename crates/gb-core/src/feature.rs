@@ -46,7 +46,7 @@ pub(crate) struct Feature {
     pub(crate) default_value: Value,
     pub(crate) rules: Vec<Rule>,
     /// The longest chain of prerequisites below this feature; `None` if a cycle is reachable
-    /// (set by [`crate::prereq_graph::annotate`]).
+    /// (set at load from the payload's prerequisite graph).
     pub(crate) prereq_height: Option<u32>,
 }
 
@@ -165,7 +165,7 @@ impl FeatureSet {
             None | Some(Value::Null) => {}
             Some(_) => w.push("features must be an object; no feature loaded".into()),
         }
-        crate::prereq_graph::annotate(&mut fs.features, &mut w);
+        annotate_prerequisites(&mut fs.features, &mut w);
         if let Some(Value::Array(exps)) = payload.get_mut("experiments").map(Value::take) {
             for e in exps {
                 let exp = Experiment::parse(e, &mut w);
@@ -215,6 +215,39 @@ impl FeatureSet {
     /// fallback attribute).
     pub fn sticky_bucket_identifier_attributes(&self) -> &[String] {
         &self.sticky_attributes
+    }
+}
+
+/// The ids every rule of `f` may gate on (rule parents and experiments' parents).
+fn prerequisite_ids(f: &Feature) -> Vec<&str> {
+    fn from<'f>(ids: &mut Vec<&'f str>, e: &'f Experiment) {
+        ids.extend(e.parent_conditions.iter().flatten().map(|p| p.id.as_str()));
+    }
+    let mut ids = Vec::new();
+    for r in &f.rules {
+        ids.extend(r.parents.iter().flatten().map(|p| p.id.as_str()));
+        match &r.kind {
+            RuleKind::Experiment(e) => from(&mut ids, e),
+            RuleKind::Bandit { leaves, fallback } => {
+                leaves.iter().for_each(|(_, e)| from(&mut ids, e));
+                from(&mut ids, fallback);
+            }
+            RuleKind::Force(_) | RuleKind::Skip => {}
+        }
+    }
+    ids
+}
+
+/// Sets every feature's `prereq_height` from the payload's prerequisite graph.
+fn annotate_prerequisites(features: &mut HashMap<String, Feature>, warnings: &mut Vec<String>) {
+    let heights = {
+        let keys: Vec<&str> = features.keys().map(String::as_str).collect();
+        let parents: Vec<Vec<&str>> = features.values().map(prerequisite_ids).collect();
+        crate::prereq_graph::heights(&keys, &parents, warnings)
+    };
+    // A map that has not changed iterates in the same order every time.
+    for (f, h) in features.values_mut().zip(heights) {
+        f.prereq_height = h;
     }
 }
 

@@ -5,8 +5,8 @@
 //! `2^depth` times. Each prerequisite's result is remembered per evaluation (per user, per
 //! feature key), so every feature is evaluated at most once. The first few results live in a
 //! small inline buffer: an ordinary evaluation allocates nothing. A result is remembered only
-//! when it does not depend on the path that reached it (see [`Ev`](crate::evaluate)): a
-//! prerequisite cycle back to an ancestor, or the chain depth limit, make it path-dependent.
+//! when it does not depend on the path that reached it (the load-time prerequisite graph
+//! says so): a cycle, or the chain depth limit, make results path-dependent.
 //! Those cases, and any other, are bounded by [`MAX_EVALUATION_WORK`].
 
 use hashbrown::HashMap;
@@ -20,7 +20,7 @@ use crate::result::FeatureSource;
 ///
 /// With prerequisites remembered, an evaluation visits each feature and rule of the payload at
 /// most once, unless cycles or chains deeper than
-/// [`MAX_PREREQUISITE_DEPTH`](crate::MAX_PREREQUISITE_DEPTH) make results path-dependent.
+/// the prerequisite depth limit (64) make results path-dependent.
 pub const MAX_EVALUATION_WORK: u32 = 20_000;
 
 /// Results held before the memo spills to a hash map.

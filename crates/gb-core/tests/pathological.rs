@@ -271,7 +271,10 @@ fn deep_literals_built_in_code_are_refused_without_overflowing() {
                 "t": {"defaultValue": 0, "rules": [{"condition": {"profile": "a"}, "force": 1}]},
                 "e": {"defaultValue": 0, "rules": [{"key": "e", "variations": [0, 1]}]}
             }}));
-            assert_eq!(eval(&targeted, "t", &user).source, FeatureSource::DefaultValue);
+            assert_eq!(
+                eval(&targeted, "t", &user).source,
+                FeatureSource::DefaultValue
+            );
             let mut docs = gb_core::StickyBucketDocs::new();
             let r = targeted.eval_feature_with("e", &user, Some(&mut docs), &mut ());
             assert_eq!(r.source, FeatureSource::Experiment);
