@@ -1,6 +1,7 @@
-//! `$all` with many items: the plain items (strings, numbers, booleans, `null`) are sorted once
-//! at compile time, and an attribute array is matched against them in one pass, so `$all` of
-//! `n` items against `m` elements costs `O(m log n + n)` instead of `O(n * m)`.
+//! `$all` with many items: the plain items (strings, numbers, booleans, `null`) are hashed
+//! (strings) or sorted (numbers) once at compile time, and an attribute array is matched
+//! against them in one pass, so `$all` of `n` items against `m` elements costs about
+//! `O(m + n)` instead of `O(n * m)`.
 //!
 //! An item matches an element exactly as a compiled value test does: a string when
 //! `String(element)` is
@@ -12,6 +13,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use hashbrown::HashMap;
 use serde_json::Value;
 
 use crate::value::{V, with_js_string};
@@ -22,8 +24,8 @@ pub(crate) const INDEX_FROM: usize = 16;
 /// The plain items of an `$all`, sorted, and the others.
 #[derive(Debug)]
 pub(crate) struct AllIndex {
-    /// Distinct strings (lowercased for `$alli`), sorted.
-    strs: Box<[String]>,
+    /// Distinct strings (lowercased for `$alli`), each with its position in `seen`.
+    strs: HashMap<String, usize>,
     /// Distinct numbers (`-0` as `0`), sorted.
     nums: Box<[f64]>,
     need_null: bool,
@@ -57,7 +59,7 @@ impl AllIndex {
         let mut nums = Vec::new();
         let mut others = Vec::new();
         let mut ix = AllIndex {
-            strs: Box::new([]),
+            strs: HashMap::new(),
             nums: Box::new([]),
             need_null: false,
             need_true: false,
@@ -76,11 +78,12 @@ impl AllIndex {
                 Item::Other => others.push(i),
             }
         }
-        strs.sort_unstable();
-        strs.dedup();
+        for s in strs {
+            let next = ix.strs.len();
+            ix.strs.entry(s).or_insert(next);
+        }
         nums.sort_unstable_by(f64::total_cmp);
         nums.dedup();
-        ix.strs = strs.into_boxed_slice();
         ix.nums = nums.into_boxed_slice();
         ix.others = others.into_boxed_slice();
         ix
@@ -105,12 +108,11 @@ impl AllIndex {
             if !self.strs.is_empty() {
                 with_js_string(v, |x| {
                     let found = if insensitive {
-                        let lower = x.to_lowercase();
-                        self.strs.binary_search_by(|p| p.as_str().cmp(&lower))
+                        self.strs.get(x.to_lowercase().as_str())
                     } else {
-                        self.strs.binary_search_by(|p| p.as_str().cmp(x))
+                        self.strs.get(x)
                     };
-                    if let Ok(i) = found {
+                    if let Some(&i) = found {
                         seen_strs[i] = true;
                     }
                 });
