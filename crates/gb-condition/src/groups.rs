@@ -227,11 +227,16 @@ fn disable_loops_and_long_chains(groups: &mut BTreeMap<String, Group>, warnings:
     }
 }
 
-/// Condition-group results of one condition evaluation, by group and attribute root. Empty
-/// (and allocation-free) until a condition group is evaluated.
+/// A remembered result: (group, attribute root) and whether the group matched.
+type Remembered = ((usize, usize), bool);
+
+/// Condition-group results of one condition evaluation, by group and attribute root: the
+/// first few inline (no allocation), then a map. Set up at the first condition group: most
+/// conditions have none, and cost nothing here.
 #[derive(Default)]
 pub(crate) struct GroupMemo {
-    results: RefCell<BTreeMap<(usize, usize), bool>>,
+    inline: RefCell<Option<[Option<Remembered>; 4]>>,
+    spill: RefCell<BTreeMap<(usize, usize), bool>>,
 }
 
 impl GroupMemo {
@@ -242,10 +247,27 @@ impl GroupMemo {
     }
 
     pub(crate) fn get(&self, key: (usize, usize)) -> Option<bool> {
-        self.results.borrow().get(&key).copied()
+        for e in self.inline.borrow().iter().flatten() {
+            match e {
+                Some((k, r)) if *k == key => return Some(*r),
+                Some(_) => {}
+                None => return None,
+            }
+        }
+        self.spill.borrow().get(&key).copied()
     }
 
     pub(crate) fn insert(&self, key: (usize, usize), result: bool) {
-        self.results.borrow_mut().insert(key, result);
+        if let Some(slot) = self
+            .inline
+            .borrow_mut()
+            .get_or_insert([None; 4])
+            .iter_mut()
+            .find(|e| e.is_none())
+        {
+            *slot = Some((key, result));
+            return;
+        }
+        self.spill.borrow_mut().insert(key, result);
     }
 }
