@@ -7,9 +7,8 @@
 use alloc::vec::Vec;
 
 use http::HeaderValue;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
-use crate::connect::BoxedIo;
 use crate::error::{ProxyFailure, TransportError};
 
 /// The largest proxy answer (status line and headers) read before giving up.
@@ -17,12 +16,12 @@ pub(crate) const MAX_RESPONSE_HEAD: usize = 8 * 1024;
 
 /// Asks the proxy on `stream` to open a tunnel to `host:port` (`host` as in a URL: IPv6 in
 /// brackets). Returns the stream, now connected to the destination.
-pub(crate) async fn connect(
-    mut stream: BoxedIo,
+pub(crate) async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
     host: &str,
     port: u16,
     auth: Option<&HeaderValue>,
-) -> Result<BoxedIo, TransportError> {
+) -> Result<S, TransportError> {
     let mut request =
         alloc::format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n").into_bytes();
     if let Some(auth) = auth {
@@ -110,7 +109,7 @@ mod tests {
             // Keep the stream open until the client is done with it.
             let _ = server.read(&mut buf).await;
         });
-        connect(Box::new(client), "example.com", 443, None)
+        connect(client, "example.com", 443, None)
             .await
             .map(drop)
     }
@@ -147,7 +146,7 @@ mod tests {
                 }
             }
         });
-        let err = connect(Box::new(client), "example.com", 443, None)
+        let err = connect(client, "example.com", 443, None)
             .await
             .map(drop)
             .expect_err("too long");
