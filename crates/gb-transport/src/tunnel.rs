@@ -109,9 +109,7 @@ mod tests {
             // Keep the stream open until the client is done with it.
             let _ = server.read(&mut buf).await;
         });
-        connect(client, "example.com", 443, None)
-            .await
-            .map(drop)
+        connect(client, "example.com", 443, None).await.map(drop)
     }
 
     #[tokio::test]
