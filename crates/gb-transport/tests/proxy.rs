@@ -42,6 +42,8 @@ enum Policy {
     Refuse(u16),
     /// Opens the tunnel only with this `Proxy-Authorization`, else 407.
     RequireAuth(&'static str),
+    /// Reads the request and never answers.
+    Silent,
 }
 
 /// One `CONNECT` the proxy received.
@@ -116,6 +118,11 @@ async fn tunnel(mut client: TcpStream, policy: Policy, log: Arc<Mutex<Vec<Seen>>
             let _ = client
                 .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
                 .await;
+            return;
+        }
+        Policy::Silent => {
+            // Hold the connection open (bounded: the test's own time bound ends it).
+            tokio::time::sleep(Duration::from_secs(30)).await;
             return;
         }
         Policy::Allow | Policy::RequireAuth(_) => {}
@@ -385,6 +392,25 @@ async fn basic_auth_reaches_the_proxy() {
         assert_eq!(seen[1].auth.as_deref(), Some(expected));
         assert_eq!(seen[2].auth.as_deref(), Some(expected));
         assert_eq!(server.served(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_silent_proxy_times_out_within_the_connect_timeout() {
+    bounded(20, async {
+        let proxy = Proxy::start(Policy::Silent).await;
+        let mut config = HttpConfig::new("sdk-proxy-1").api_host("https://gb.test:443");
+        config.connect_timeout = Duration::from_millis(300);
+        config.request_timeout = Duration::from_secs(10);
+        config.network.proxy = ProxyConfig::url(&proxy.url);
+        let source = FeatureSource::new(Arc::new(HyperTransport::new(config).unwrap()));
+        let started = tokio::time::Instant::now();
+        let err = fetch_error(source).await;
+        let elapsed = started.elapsed();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+        assert_eq!(proxy.seen().len(), 1);
     })
     .await;
 }

@@ -193,3 +193,33 @@ async fn a_client_with_good_flags_keeps_them_through_every_tls_fault() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_server_silent_in_the_handshake_times_out_within_the_connect_timeout() {
+    bounded(20, async {
+        // Accepts TCP, then never answers the ClientHello.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let holder = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((conn, _)) = listener.accept().await {
+                held.push(conn);
+            }
+        });
+        let mut config = HttpConfig::new("sdk-tls-1").api_host(&url);
+        config.connect_timeout = MS(300);
+        config.request_timeout = Duration::from_secs(10);
+        config.network.proxy = ProxyConfig::none();
+        let source = FeatureSource::new(Arc::new(HyperTransport::new(config).unwrap()));
+        let started = tokio::time::Instant::now();
+        let err = source.fetch().await.expect_err("no handshake");
+        let elapsed = started.elapsed();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert!(
+            elapsed < MS(1500),
+            "took {elapsed:?}, the request timeout is 10 s"
+        );
+        holder.abort();
+    })
+    .await;
+}
