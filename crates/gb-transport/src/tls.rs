@@ -280,6 +280,20 @@ mod tests {
         assert!(TlsConfig::new().client_config().is_ok());
     }
 
+    #[cfg(feature = "native-roots")]
+    #[test]
+    fn the_platform_store_loads_or_is_a_typed_error() {
+        // The machine's store may be empty (a minimal container): never a panic either way.
+        match TlsConfig::new()
+            .without_webpki_roots()
+            .with_native_roots()
+            .client_config()
+        {
+            Ok(config) => assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]),
+            Err(err) => assert_eq!(err.kind(), ErrorKind::Config),
+        }
+    }
+
     #[test]
     fn certificate_errors_are_classified() {
         let cases = [
