@@ -50,9 +50,12 @@ extern crate alloc;
 extern crate std;
 
 mod compile;
+mod depth;
 mod eval;
+pub mod graph;
 mod groups;
 mod regex;
+mod sets;
 mod value;
 mod version;
 
@@ -62,6 +65,7 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
 pub use compile::MAX_DEPTH;
+pub use depth::nests_deeper_than;
 pub use eval::Root;
 pub use groups::SavedGroups;
 pub use regex::{JsRegex, REGEX_SIZE_LIMIT, RegexError};
@@ -118,7 +122,7 @@ impl Condition {
     /// Whether the attributes seen through `root` satisfy the condition.
     pub fn matches_root(&self, root: Root<'_>, groups: &SavedGroups) -> bool {
         match &self.inner {
-            Some(c) => eval::Ctx { groups }.cond(c, root, None),
+            Some(c) => eval::Ctx::new(groups).cond(c, root, None),
             None => false,
         }
     }

@@ -95,7 +95,7 @@ impl Experiment {
     /// the reason in [`Experiment::invalid_reason`].
     pub fn from_json(v: &Value) -> Experiment {
         let mut w = Vec::new();
-        Self::parse(v.clone(), &mut w)
+        Self::parse(crate::depth::clone_cut(v, crate::MAX_JSON_DEPTH), &mut w)
     }
 
     /// The experiment key.

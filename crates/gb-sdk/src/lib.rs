@@ -7,6 +7,7 @@ pub mod cache;
 mod client;
 mod deferred;
 mod error;
+mod event_size;
 mod ingest;
 #[cfg(feature = "tower")]
 mod layer;
@@ -28,7 +29,8 @@ pub use deferred::{DEFERRED_TRACKING_CAPACITY, DeferredTrackingCall};
 pub use error::{Error, Result};
 pub use ingest::{
     DEFAULT_INGESTOR_HOST, DEFAULT_TRACKING_BATCH_SIZE, DEFAULT_TRACKING_DEDUP_CAPACITY,
-    DEFAULT_TRACKING_FLUSH_INTERVAL, DEFAULT_TRACKING_QUEUE_CAPACITY, EVENT_EXPERIMENT_VIEWED,
+    DEFAULT_TRACKING_FLUSH_INTERVAL, DEFAULT_TRACKING_MAX_EVENT_BYTES,
+    DEFAULT_TRACKING_QUEUE_BYTES, DEFAULT_TRACKING_QUEUE_CAPACITY, EVENT_EXPERIMENT_VIEWED,
     EVENT_FEATURE_EVALUATED, EventSink, GrowthBookTrackingPlugin, HttpEventSink, TrackedEvent,
     TrackingPluginBuilder, TrackingStats,
 };
