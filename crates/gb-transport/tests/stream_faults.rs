@@ -43,6 +43,7 @@ fn stream_config() -> StreamConfig {
         sse: SseMode::Auto,
         poll_interval: MS(50),
         max_event_bytes: 1024 * 1024,
+        ..StreamConfig::default()
     }
 }
 
@@ -56,12 +57,12 @@ fn start(server: &Server, config: StreamConfig) -> StreamHandle {
 /// Starts a stream with the test settings, waits for `version`, returns the connects so far.
 async fn start_until(server: &Server, version: u64) -> (StreamHandle, Vec<Hit>) {
     let handle = start(server, stream_config());
-    wait_for_version(&mut handle.payload(), version).await;
+    wait_for_version(&mut handle.updates(), version).await;
     (handle, server.hits_to("/sub/"))
 }
 
 /// Waits until the published payload has `version`.
-async fn wait_for_version(rx: &mut watch::Receiver<Option<gb_transport::Payload>>, version: u64) {
+async fn wait_for_version(rx: &mut watch::Receiver<Option<gb_transport::Update>>, version: u64) {
     loop {
         if rx
             .borrow_and_update()
@@ -81,7 +82,7 @@ type Versions = Arc<std::sync::Mutex<Vec<u64>>>;
 /// Records every published version (`u64::MAX` marks a withdrawn or foreign payload).
 fn watch_versions(handle: &StreamHandle) -> Versions {
     let seen: Arc<std::sync::Mutex<Vec<u64>>> = Arc::default();
-    let mut rx = handle.payload();
+    let mut rx = handle.updates();
     let log = Arc::clone(&seen);
     tokio::spawn(async move {
         while rx.changed().await.is_ok() {
@@ -171,7 +172,7 @@ async fn twenty_clean_closes_keep_the_last_good_payload_and_apply_the_next() {
         .await;
         let handle = start(&server, stream_config());
         let seen = watch_versions(&handle);
-        let mut rx = handle.payload();
+        let mut rx = handle.updates();
         wait_for_version(&mut rx, 20).await;
         sleep(MS(50)).await;
 
@@ -252,7 +253,7 @@ async fn recovers_with_v2(
     seen: &Versions,
     kind: ErrorKind,
 ) {
-    wait_for_version(&mut handle.payload(), 2).await;
+    wait_for_version(&mut handle.updates(), 2).await;
     assert_eq!(
         server.hits_to("/sub/").len(),
         2,
@@ -277,7 +278,7 @@ async fn garbage_events_are_ignored_and_a_bad_features_event_reconnects() {
             hold(),
         ];
         let (server, handle, seen) = bad_then_good(first, stream_config()).await;
-        wait_for_version(&mut handle.payload(), 1).await;
+        wait_for_version(&mut handle.updates(), 1).await;
         sleep(MS(150)).await;
         let connects = server.hits_to("/sub/").len();
         assert_eq!(connects, 1, "unknown events and pings must not reconnect");
@@ -521,7 +522,7 @@ async fn without_sse_support_it_polls_and_faults_never_replace_the_payload() {
         };
         let handle = start(&server, config);
         let seen = watch_versions(&handle);
-        let mut rx = handle.payload();
+        let mut rx = handle.updates();
         wait_for_version(&mut rx, 2).await;
         assert_versions(&seen, 2).await;
         let status = handle.status().borrow().clone();

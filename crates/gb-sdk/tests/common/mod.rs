@@ -120,12 +120,13 @@ pub fn free_addr() -> SocketAddr {
     l.local_addr().unwrap()
 }
 
-/// Fast backoff for tests.
+/// Fast backoff for tests (every mode honours the 401/403 delay, so it is short here too).
 pub fn fast_backoff() -> BackoffConfig {
     BackoffConfig {
         initial: Duration::from_millis(50),
         max: Duration::from_millis(200),
         floor: Duration::from_millis(20),
+        auth_delay: Duration::from_millis(100),
         ..BackoffConfig::default()
     }
 }
