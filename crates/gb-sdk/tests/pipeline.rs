@@ -301,7 +301,7 @@ async fn the_file_cache_holds_the_body_as_served_and_encrypted_stays_encrypted()
         "{}",
         read()
     );
-    assert_eq!(flag(&client), "pushed");
+    assert!(shows(&client, "pushed").await);
     client.close();
 
     // A restart with the server gone decrypts the stored body again.
