@@ -109,6 +109,8 @@ pub(crate) struct Shared {
     /// Asks the engine for a revalidation (stale-while-revalidate).
     pub(crate) demand: RefreshTrigger,
     pub(crate) sticky: Option<Arc<dyn StickyBucketService>>,
+    /// The runtime a blocking client owns, for [`UserContext::prepare_blocking`].
+    pub(crate) blocking: Option<tokio::runtime::Handle>,
     pub(crate) writer: Option<mpsc::Sender<WriterMsg>>,
     pub(crate) dropped_writes: AtomicU64,
     pub(crate) source: Option<FeatureSource>,
@@ -260,9 +262,6 @@ impl Drop for Inner {
 pub struct GrowthBook {
     pub(crate) inner: Arc<Inner>,
 }
-
-/// The Python SDK's name for the shared, multi-user client.
-pub type GrowthBookClient = GrowthBook;
 
 impl fmt::Debug for GrowthBook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -421,7 +420,10 @@ impl GrowthBook {
     /// features are kept.
     pub fn set_payload(&self, payload: &Value) -> Result<u64> {
         if !payload.get("features").is_some_and(Value::is_object) {
-            return Err(Error::Payload("no `features` object".into()));
+            return Err(Error::Payload {
+                what: "no `features` object".into(),
+                source: None,
+            });
         }
         Ok(self.shared().install(FeatureSet::from_value(payload), true))
     }
