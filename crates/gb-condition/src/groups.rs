@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use serde_json::Value;
 
 use crate::compile::{Compiler, Cond, ValueSet, describe};
+use crate::regex::RegexBudget;
 
 /// The saved groups of a payload (`savedGroups`), compiled.
 ///
@@ -48,6 +49,16 @@ impl SavedGroups {
 
     /// Like [`SavedGroups::compile`], appending a message per malformed entry to `warnings`.
     pub fn compile_with_warnings(v: &Value, warnings: &mut Vec<String>) -> Self {
+        Self::compile_with_budget(v, warnings, &mut RegexBudget::default())
+    }
+
+    /// Like [`SavedGroups::compile_with_warnings`], charging the regexes of condition groups
+    /// to `regex_budget` (shared by every condition of a payload).
+    pub fn compile_with_budget(
+        v: &Value,
+        warnings: &mut Vec<String>,
+        regex_budget: &mut RegexBudget,
+    ) -> Self {
         let mut groups = BTreeMap::new();
         let Value::Object(m) = v else {
             if !v.is_null() {
@@ -74,7 +85,10 @@ impl SavedGroups {
                     },
                     Some("condition") => match o.get("condition") {
                         Some(c @ Value::Object(_)) => {
-                            let mut comp = Compiler { warnings };
+                            let mut comp = Compiler {
+                                warnings,
+                                regex_budget,
+                            };
                             match comp.cond(c, 1) {
                                 Ok(c) => Group::Condition(Some(c)),
                                 Err(e) => {

@@ -64,7 +64,9 @@ use serde_json::{Map, Value};
 pub use compile::MAX_DEPTH;
 pub use eval::Root;
 pub use groups::SavedGroups;
-pub use regex::{JsRegex, REGEX_SIZE_LIMIT, RegexError};
+pub use regex::{
+    JsRegex, REGEX_CACHE_LIMIT, REGEX_PAYLOAD_BUDGET, REGEX_SIZE_LIMIT, RegexBudget, RegexError,
+};
 pub use value::{attr_get, write_js_number, write_js_string};
 
 /// A compiled condition.
@@ -82,8 +84,25 @@ impl Condition {
     }
 
     /// Like [`Condition::compile`], appending a message to `warnings` for every problem found.
+    ///
+    /// Its regexes get a budget of their own ([`REGEX_PAYLOAD_BUDGET`]); to bound a whole
+    /// payload, compile its conditions with [`Condition::compile_with_budget`] and one budget.
     pub fn compile_with_warnings(condition: &Value, warnings: &mut Vec<String>) -> Condition {
-        let mut c = compile::Compiler { warnings };
+        Self::compile_with_budget(condition, warnings, &mut RegexBudget::default())
+    }
+
+    /// Like [`Condition::compile_with_warnings`], charging its regexes to `regex_budget`
+    /// (shared by every condition of a payload). A regex over the budget disables the
+    /// condition holding it, with a warning.
+    pub fn compile_with_budget(
+        condition: &Value,
+        warnings: &mut Vec<String>,
+        regex_budget: &mut RegexBudget,
+    ) -> Condition {
+        let mut c = compile::Compiler {
+            warnings,
+            regex_budget,
+        };
         match c.cond(condition, 0) {
             Ok(cond) => Condition { inner: Some(cond) },
             Err(e) => {
