@@ -80,6 +80,12 @@ pub struct JsRegex {
     never: core::convert::Infallible,
 }
 
+/// Compiled conditions are shared across threads: a pattern must stay `Send + Sync`.
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    shared::<JsRegex>();
+};
+
 impl core::fmt::Debug for JsRegex {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("JsRegex")

@@ -162,3 +162,27 @@ fn a_payload_over_the_regex_budget_disables_only_its_expensive_rules() {
     // A refused rule fails closed: its feature serves the default.
     assert!(!fs.eval_feature("f1999", &user).on());
 }
+
+/// A `FeatureSet` is shared across threads: several threads matching one pattern at once each
+/// get a match cache (the pool creates one more under contention) and agree on every result.
+#[test]
+fn threads_share_compiled_regexes() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let fs = FeatureSet::from_value(&payload(4, |i| format!("^user{i}[0-9]*@example\\.com$")));
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let fs = &fs;
+            s.spawn(move || {
+                let attrs = json!({"s": format!("user{t}42@example.com")});
+                let attrs = attrs.as_object().unwrap();
+                let user = User::new(attrs);
+                for _ in 0..2_000 {
+                    for i in 0..4 {
+                        let on = fs.eval_feature(&format!("f{i}"), &user).on();
+                        assert_eq!(on, i == t, "thread {t}, feature {i}");
+                    }
+                }
+            });
+        }
+    });
+}
