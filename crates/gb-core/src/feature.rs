@@ -12,6 +12,7 @@ use hashbrown::HashMap;
 use serde_json::{Map, Value};
 
 use crate::bucket::Range;
+use crate::compiling::Compiling;
 use crate::experiment::{
     BanditMeta, Experiment, Filter, ParentCondition, parse_filters, parse_parents,
 };
@@ -140,11 +141,8 @@ impl FeatureSet {
 
     fn compile(mut payload: Value) -> FeatureSet {
         let mut fs = FeatureSet::new();
-        let mut w = Vec::new();
-        fs.saved_groups = SavedGroups::compile_with_warnings(
-            payload.get("savedGroups").unwrap_or(&Value::Null),
-            &mut w,
-        );
+        let mut w = Compiling::default();
+        fs.saved_groups = w.saved_groups(payload.get("savedGroups").unwrap_or(&Value::Null));
         let mut sticky = Vec::<String>::new();
         let features = payload.get_mut("features").map(Value::take);
         let bandits = payload.get("contextualBandits").and_then(Value::as_object);
@@ -177,7 +175,7 @@ impl FeatureSet {
             }
         }
         fs.sticky_attributes = sticky;
-        fs.warnings = w;
+        fs.warnings = w.warnings;
         fs
     }
 
@@ -261,7 +259,7 @@ fn parse_feature(
     key: &str,
     def: Value,
     bandits: Option<&Map<String, Value>>,
-    w: &mut Vec<String>,
+    w: &mut Compiling,
     sticky: &mut Vec<String>,
 ) -> Option<Feature> {
     let Value::Object(mut m) = def else {
@@ -308,7 +306,7 @@ fn parse_rule(
     feature_key: &str,
     r: Value,
     bandits: Option<&Map<String, Value>>,
-    w: &mut Vec<String>,
+    w: &mut Compiling,
     sticky: &mut Vec<String>,
 ) -> Result<Rule, String> {
     let Value::Object(mut m) = r else {
@@ -328,7 +326,7 @@ fn parse_rule(
             if !c.is_object() {
                 return Err("condition must be an object".into());
             }
-            let cond = Condition::compile_with_warnings(c, w);
+            let cond = w.condition(c);
             if !cond.is_valid() {
                 w.push(format!("feature {feature_key:?}: a rule's condition cannot be compiled; the rule matches nobody"));
             }
@@ -459,7 +457,7 @@ fn parse_rule(
             if let Some(Value::Array(contexts)) = def.get("contexts") {
                 for c in contexts {
                     let cond = match c.get("condition") {
-                        Some(cv) if is_truthy(cv) => Condition::compile_with_warnings(cv, w),
+                        Some(cv) if is_truthy(cv) => w.condition(cv),
                         _ => Condition::always(),
                     };
                     let weights = c.get("weights").cloned().unwrap_or(Value::Null);

@@ -52,6 +52,7 @@ extern crate alloc;
 extern crate std;
 
 mod bucket;
+mod compiling;
 mod context;
 mod depth;
 mod evaluate;
