@@ -216,9 +216,10 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
             return self.result(id, v, FeatureSource::Override, "");
         }
         let fs = self.fs;
-        let Some((fkey, feature)) = fs.features.get_key_value(id) else {
+        let Some(feature) = fs.features.get(id) else {
             return self.result(id, &NULL, FeatureSource::UnknownFeature, "");
         };
+        let fkey: &'a str = &feature.key;
         let here = Stack {
             id: fkey,
             depth,
@@ -879,7 +880,7 @@ impl FeatureSet {
             let Some(target) = r.value.get("urlRedirect").and_then(Value::as_str) else {
                 continue;
             };
-            let persist = exp.json.get("persistQueryString").is_some_and(is_truthy);
+            let persist = exp.persist_query_string;
             let with_params = if persist {
                 crate::url::merge_query_strings(user.url, target)
             } else {
