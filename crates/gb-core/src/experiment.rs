@@ -12,8 +12,8 @@ use serde::ser::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::bucket::{Range, bucket_ranges, equal_weights};
+use crate::compiling::{Compiling, compact};
 use crate::hash::{HashVersion, Seed};
-use crate::load::{Loader, compact};
 use crate::url::UrlTarget;
 
 /// A hash-range filter (`filters` on rules and experiments).
@@ -210,7 +210,8 @@ impl Experiment {
     /// Never fails: a malformed definition yields an experiment that includes nobody, with
     /// the reason in [`Experiment::invalid_reason`].
     pub fn from_json(v: &Value) -> Experiment {
-        Self::parse(v.clone(), &mut Loader::default())
+        let mut w = Compiling::default();
+        Self::parse(crate::depth::clone_cut(v, crate::MAX_JSON_DEPTH), &mut w)
     }
 
     /// The experiment key.
@@ -246,7 +247,7 @@ impl Experiment {
         self.invalid.as_deref()
     }
 
-    pub(crate) fn parse(v: Value, warnings: &mut Loader) -> Experiment {
+    pub(crate) fn parse(v: Value, warnings: &mut Compiling) -> Experiment {
         let (m, variations, shape) = Shape::split(v);
         Self::build(&m, variations, Arc::new(shape), warnings)
     }
@@ -257,7 +258,7 @@ impl Experiment {
         m: &Map<String, Value>,
         variations: Option<Arc<[Value]>>,
         shape: Arc<Shape>,
-        warnings: &mut Loader,
+        warnings: &mut Compiling,
     ) -> Experiment {
         let mut p = P { errors: Vec::new() };
         let key = match m.get("key") {
@@ -361,7 +362,11 @@ impl Experiment {
         };
         let url_patterns = match m.get("urlPatterns") {
             None | Some(Value::Null) => None,
-            Some(Value::Array(a)) => Some(a.iter().filter_map(UrlTarget::parse).collect()),
+            Some(Value::Array(a)) => Some(
+                a.iter()
+                    .filter_map(|t| UrlTarget::parse(t, warnings))
+                    .collect(),
+            ),
             Some(_) => {
                 p.err("urlPatterns must be an array");
                 None
@@ -443,7 +448,7 @@ impl Experiment {
         shape: &Arc<Shape>,
         leaf: BanditMeta,
         weights: Option<&Value>,
-        warnings: &mut Loader,
+        warnings: &mut Compiling,
     ) -> Experiment {
         let mut e = match weights {
             Some(w) => {
@@ -578,7 +583,7 @@ impl P {
     pub(crate) fn parents(
         &mut self,
         v: &Value,
-        warnings: &mut Loader,
+        warnings: &mut Compiling,
     ) -> Option<Vec<ParentCondition>> {
         let Some(a) = v.as_array() else {
             self.err("parentConditions must be an array");
@@ -607,7 +612,7 @@ impl P {
 /// Parses `parentConditions` of a feature rule.
 pub(crate) fn parse_parents(
     v: &Value,
-    warnings: &mut Loader,
+    warnings: &mut Compiling,
 ) -> Result<Vec<ParentCondition>, String> {
     let mut p = P { errors: Vec::new() };
     p.parents(v, warnings).ok_or_else(|| p.errors.join("; "))

@@ -15,12 +15,15 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 use serde_json::{Map, Value};
 
 use crate::bucket::Range;
+use crate::compiling::{Compiling, compact};
 use crate::experiment::{
     BanditMeta, Experiment, Filter, ParentCondition, Shape, parse_filters, parse_parents,
 };
 use crate::hash::{HashVersion, Seed};
-use crate::load::{Loader, MAX_JSON_DEPTH, compact};
 use crate::result::is_truthy;
+
+/// How deeply a payload's JSON may nest before the over-deep parts are cut off.
+pub const MAX_JSON_DEPTH: usize = 100;
 
 /// A payload that could not be read at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +50,9 @@ pub(crate) struct Feature {
     pub(crate) key: Box<str>,
     pub(crate) default_value: JsonValue,
     pub(crate) rules: Box<[Rule]>,
+    /// The longest chain of prerequisites below this feature; `None` if a cycle is reachable
+    /// (set at load from the payload's prerequisite graph).
+    pub(crate) prereq_height: Option<u32>,
 }
 
 /// A JSON value held by a compiled payload: `null` and booleans cost nothing, anything else
@@ -247,23 +253,27 @@ impl FeatureSet {
         if !value.is_object() {
             return Err(ParseError::new("the payload is not a JSON object".into()));
         }
-        Ok(Self::from_owned_value(value))
+        // serde_json refuses text nested deeper than 128: no need to walk it again.
+        Ok(Self::compile(value))
     }
 
     /// Compiles a parsed payload (`{features, savedGroups, contextualBandits, experiments}`).
-    /// Never fails; see [`FeatureSet::warnings`].
+    /// Never fails; see [`FeatureSet::warnings`]. Containers nested deeper than
+    /// [`MAX_JSON_DEPTH`] are cut off, as in payload text.
     pub fn from_value(payload: &Value) -> FeatureSet {
-        Self::from_owned_value(payload.clone())
+        Self::compile(crate::depth::clone_cut(payload, MAX_JSON_DEPTH))
     }
 
     /// Like [`FeatureSet::from_value`], taking the payload by value (no copy of its parts).
     pub fn from_owned_value(mut payload: Value) -> FeatureSet {
+        crate::depth::cut_in_place(&mut payload, MAX_JSON_DEPTH);
+        Self::compile(payload)
+    }
+
+    fn compile(mut payload: Value) -> FeatureSet {
         let mut fs = FeatureSet::new();
-        let mut w = Loader::default();
-        fs.saved_groups = SavedGroups::compile_with_warnings(
-            payload.get("savedGroups").unwrap_or(&Value::Null),
-            &mut w.warnings,
-        );
+        let mut w = Compiling::default();
+        fs.saved_groups = w.saved_groups(payload.get("savedGroups").unwrap_or(&Value::Null));
         let mut sticky = Vec::<String>::new();
         let features = payload.get_mut("features").map(Value::take);
         let bandits = payload.get("contextualBandits").and_then(Value::as_object);
@@ -282,6 +292,7 @@ impl FeatureSet {
             None | Some(Value::Null) => {}
             Some(_) => w.push("features must be an object; no feature loaded".into()),
         }
+        annotate_prerequisites(&mut fs.features, &mut w);
         if let Some(Value::Array(exps)) = payload.get_mut("experiments").map(Value::take) {
             for e in exps {
                 let exp = Experiment::parse(e, &mut w);
@@ -336,6 +347,38 @@ impl FeatureSet {
     }
 }
 
+/// The ids every rule of `f` may gate on (rule parents and experiments' parents).
+fn prerequisite_ids(f: &Feature) -> Vec<&str> {
+    fn from<'f>(ids: &mut Vec<&'f str>, e: &'f Experiment) {
+        ids.extend(e.parent_conditions.iter().flatten().map(|p| p.id.as_str()));
+    }
+    let mut ids = Vec::new();
+    for r in &f.rules {
+        ids.extend(r.parents.iter().flatten().map(|p| p.id.as_str()));
+        match &r.kind {
+            RuleKind::Experiment(e) => from(&mut ids, e),
+            RuleKind::Bandit { leaves, fallback } => {
+                leaves.iter().for_each(|(_, e)| from(&mut ids, e));
+                from(&mut ids, fallback);
+            }
+            RuleKind::Force(_) | RuleKind::Skip => {}
+        }
+    }
+    ids
+}
+
+/// Sets every feature's `prereq_height` from the payload's prerequisite graph.
+fn annotate_prerequisites(features: &mut FeatureTable, warnings: &mut Vec<String>) {
+    let heights = {
+        let keys: Vec<&str> = features.keys().collect();
+        let parents: Vec<Vec<&str>> = features.entries.iter().map(prerequisite_ids).collect();
+        crate::prereq_graph::heights(&keys, &parents, warnings)
+    };
+    for (f, h) in features.entries.iter_mut().zip(heights) {
+        f.prereq_height = h;
+    }
+}
+
 fn push_unique(v: &mut Vec<String>, s: &str) {
     if !v.iter().any(|x| x == s) {
         v.push(s.to_string());
@@ -346,7 +389,7 @@ fn parse_feature(
     key: &str,
     def: Value,
     bandits: Option<&Map<String, Value>>,
-    w: &mut Loader,
+    w: &mut Compiling,
     sticky: &mut Vec<String>,
 ) -> Option<Feature> {
     let Value::Object(mut m) = def else {
@@ -378,6 +421,7 @@ fn parse_feature(
         key: key.into(),
         default_value,
         rules,
+        prereq_height: None,
     })
 }
 
@@ -394,7 +438,7 @@ fn parse_rule(
     feature_key: &str,
     r: Value,
     bandits: Option<&Map<String, Value>>,
-    w: &mut Loader,
+    w: &mut Compiling,
     sticky: &mut Vec<String>,
 ) -> Result<Rule, String> {
     let Value::Object(mut m) = r else {

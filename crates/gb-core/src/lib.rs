@@ -52,12 +52,15 @@ extern crate alloc;
 extern crate std;
 
 mod bucket;
+mod compiling;
 mod context;
+mod depth;
 mod evaluate;
 mod experiment;
 mod feature;
 mod hash;
-mod load;
+mod memo;
+mod prereq_graph;
 mod result;
 pub mod sticky;
 mod url;
@@ -69,9 +72,9 @@ pub use bucket::{
 pub use context::User;
 pub use evaluate::{MAX_PREREQUISITE_DEPTH, Observer, Trace, UrlRedirect};
 pub use experiment::{Experiment, ExperimentJson};
-pub use feature::{FeatureSet, ParseError};
+pub use feature::{FeatureSet, MAX_JSON_DEPTH, ParseError};
 pub use hash::{Fnv1a32, HashVersion, fnv1a32, hash};
-pub use load::MAX_JSON_DEPTH;
+pub use memo::MAX_EVALUATION_WORK;
 pub use result::{BanditInfo, ExperimentResult, FeatureResult, FeatureSource, is_truthy};
 pub use sticky::{StickyAssignmentsDocument, StickyBucketDocs, attribute_key};
 pub use url::merge_query_strings;
