@@ -332,7 +332,7 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
         }
         self.result(
             fkey,
-            &feature.default_value,
+            feature.default_value(),
             FeatureSource::DefaultValue,
             "",
         )
@@ -411,7 +411,7 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
             .fs
             .features
             .get(id)
-            .and_then(|f| f.prereq_height)
+            .and_then(|f| f.prereq_height())
             .is_some_and(|h| depth.saturating_add(h as usize) <= MAX_PREREQUISITE_DEPTH);
         if reusable && let Some(hit) = self.memo.as_ref().and_then(|m| m.get(id)) {
             return hit;

@@ -48,11 +48,56 @@ impl core::error::Error for ParseError {}
 #[derive(Debug)]
 pub(crate) struct Feature {
     pub(crate) key: Box<str>,
-    pub(crate) default_value: JsonValue,
+    /// `null`, `true` and `false` are not boxed (`small`); anything else is.
+    default_boxed: Option<Box<Value>>,
+    default_small: Small,
     pub(crate) rules: Box<[Rule]>,
-    /// The longest chain of prerequisites below this feature; `None` if a cycle is reachable
-    /// (set at load from the payload's prerequisite graph).
-    pub(crate) prereq_height: Option<u32>,
+    /// The longest chain of prerequisites below this feature; `u32::MAX` if a cycle is
+    /// reachable (set at load from the payload's prerequisite graph). A bare `u32` keeps the
+    /// entry at 48 bytes.
+    prereq_height: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Small {
+    Null,
+    True,
+    False,
+}
+
+impl Feature {
+    fn new(key: &str, default_value: Value, rules: Box<[Rule]>) -> Feature {
+        let (default_boxed, default_small) = match default_value {
+            Value::Null => (None, Small::Null),
+            Value::Bool(true) => (None, Small::True),
+            Value::Bool(false) => (None, Small::False),
+            other => (Some(Box::new(compact(other, 0))), Small::Null),
+        };
+        Feature {
+            key: key.into(),
+            default_boxed,
+            default_small,
+            rules,
+            prereq_height: u32::MAX,
+        }
+    }
+
+    /// The feature's default value.
+    #[inline]
+    pub(crate) fn default_value(&self) -> &Value {
+        match (&self.default_boxed, self.default_small) {
+            (Some(v), _) => v,
+            (None, Small::Null) => &NULL,
+            (None, Small::True) => &TRUE,
+            (None, Small::False) => &FALSE,
+        }
+    }
+
+    /// The longest chain of prerequisites below this feature; `None` if a cycle is reachable.
+    #[inline]
+    pub(crate) fn prereq_height(&self) -> Option<u32> {
+        (self.prereq_height != u32::MAX).then_some(self.prereq_height)
+    }
 }
 
 /// A JSON value held by a compiled payload: `null` and booleans cost nothing, anything else
@@ -375,7 +420,7 @@ fn annotate_prerequisites(features: &mut FeatureTable, warnings: &mut Vec<String
         crate::prereq_graph::heights(&keys, &parents, warnings)
     };
     for (f, h) in features.entries.iter_mut().zip(heights) {
-        f.prereq_height = h;
+        f.prereq_height = h.filter(|&h| h != u32::MAX).unwrap_or(u32::MAX);
     }
 }
 
@@ -395,7 +440,7 @@ fn parse_feature(
     let Value::Object(mut m) = def else {
         return None;
     };
-    let default_value = m.remove("defaultValue").unwrap_or(Value::Null).into();
+    let default_value = m.remove("defaultValue").unwrap_or(Value::Null);
     let rules = match m.remove("rules") {
         None | Some(Value::Null) => Box::default(),
         Some(Value::Array(rules)) => rules
@@ -417,12 +462,7 @@ fn parse_feature(
             Box::default()
         }
     };
-    Some(Feature {
-        key: key.into(),
-        default_value,
-        rules,
-        prereq_height: None,
-    })
+    Some(Feature::new(key, default_value, rules))
 }
 
 fn opt_str(m: &Map<String, Value>, k: &str) -> Result<Option<String>, String> {
