@@ -429,3 +429,89 @@ async fn nothing_listening_fails_fast() {
         .expect_err("bad url");
     assert_eq!(err.kind(), StickyErrorKind::InvalidConfig);
 }
+
+/// While Redis is down saves are queued (latest per key, in order) up to the queue's bound;
+/// beyond it they are dropped and reported, never silently. Back up, the queue is written
+/// before anything else, and the later save of a key wins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_queue_is_bounded_reports_drops_and_replays_in_order() {
+    let Some(mut server) = common::own_server("redis write queue") else {
+        return;
+    };
+    let port = server.port();
+    let store = connect(
+        &server.url(),
+        RedisOptions::new()
+            .timeout(Duration::from_millis(300))
+            .pending_limits(2, 1 << 20),
+    )
+    .await;
+    server.kill();
+    let a1 = doc("id", "a", &[("exp__0", "0")]);
+    let a2 = doc("id", "a", &[("exp__0", "1")]);
+    let b = doc("id", "b", &[("exp__0", "1")]);
+    let c = doc("id", "c", &[("exp__0", "1")]);
+    for d in [&a1, &b, &a2] {
+        let err = store
+            .save_assignments(vec![d.clone()])
+            .await
+            .expect_err("down");
+        assert_eq!(err.kind(), StickyErrorKind::Unavailable, "{err}");
+    }
+    assert_eq!(store.pending_docs(), 2, "a (latest) and b");
+    let err = store
+        .save_assignments(vec![c.clone()])
+        .await
+        .expect_err("full");
+    assert_eq!(err.kind(), StickyErrorKind::Dropped, "{err}");
+    assert_eq!(store.dropped_docs(), 1);
+
+    let Some(_again) = common::RedisServer::start_on(port, 7) else {
+        println!("could not restart redis-server on port {port}; replay not checked");
+        return;
+    };
+    let attrs = [pair("id", "a"), pair("id", "b"), pair("id", "c")];
+    let mut docs = eventually_get(&store, &attrs, "replay after restart").await;
+    docs.sort_by(|x, y| x.attribute_value.cmp(&y.attribute_value));
+    assert_eq!(docs, vec![a2, b], "latest a, b; the dropped c is absent");
+    assert_eq!(store.pending_docs(), 0);
+}
+
+/// After the first timeout the breaker answers at once; a probe closes it within a second of
+/// the server answering again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn breaker_fails_fast_then_closes_within_a_second() {
+    let Some(server) = common::own_server("redis breaker") else {
+        return;
+    };
+    let limit = Duration::from_millis(300);
+    let store = connect(&server.url(), RedisOptions::new().timeout(limit)).await;
+    let attrs = [pair("id", "u1")];
+    assert!(server.signal("STOP"), "kill -STOP failed");
+    let err = store
+        .get_all_assignments(&attrs)
+        .await
+        .expect_err("stalled");
+    assert_eq!(err.kind(), StickyErrorKind::Timeout, "{err}");
+    assert!(store.redis().breaker().is_open());
+    let mut worst = Duration::ZERO;
+    for _ in 0..200 {
+        let t = Instant::now();
+        let err = store.get_all_assignments(&attrs).await.expect_err("open");
+        worst = worst.max(t.elapsed());
+        assert_eq!(err.kind(), StickyErrorKind::Unavailable, "{err}");
+    }
+    assert!(
+        worst < Duration::from_millis(5),
+        "slowest fail-fast lookup {worst:?}"
+    );
+    assert!(server.signal("CONT"), "kill -CONT failed");
+    let back = Instant::now();
+    while store.get_all_assignments(&attrs).await.is_err() {
+        assert!(
+            back.elapsed() < Duration::from_secs(1),
+            "not back within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
