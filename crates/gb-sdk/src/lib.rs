@@ -6,6 +6,7 @@ mod builder;
 mod client;
 mod deferred;
 mod error;
+mod event_size;
 mod ingest;
 #[cfg(feature = "tower")]
 mod layer;
@@ -33,7 +34,8 @@ pub use gb_transport::cache::{
 };
 pub use ingest::{
     DEFAULT_INGESTOR_HOST, DEFAULT_TRACKING_BATCH_SIZE, DEFAULT_TRACKING_DEDUP_CAPACITY,
-    DEFAULT_TRACKING_FLUSH_INTERVAL, DEFAULT_TRACKING_QUEUE_CAPACITY, EVENT_EXPERIMENT_VIEWED,
+    DEFAULT_TRACKING_FLUSH_INTERVAL, DEFAULT_TRACKING_MAX_EVENT_BYTES,
+    DEFAULT_TRACKING_QUEUE_BYTES, DEFAULT_TRACKING_QUEUE_CAPACITY, EVENT_EXPERIMENT_VIEWED,
     EVENT_FEATURE_EVALUATED, EventSink, GrowthBookTrackingPlugin, HttpEventSink, TrackedEvent,
     TrackingPluginBuilder, TrackingStats,
 };
@@ -45,7 +47,9 @@ pub use tracking::{FeatureUsageCallback, Plugin, TrackingCallback};
 pub use user::UserContext;
 
 pub use gb_core::{Experiment, FeatureSource};
-pub use gb_transport::{BackoffConfig, Transport, TransportError};
+pub use gb_transport::{
+    BackoffConfig, Dial, NetworkConfig, ProxyConfig, TlsConfig, Transport, TransportError,
+};
 
 /// The evaluation core (borrowed results, `FeatureSet`, hashing), for advanced use.
 pub use gb_core;

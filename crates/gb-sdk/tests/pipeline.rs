@@ -301,7 +301,7 @@ async fn the_file_cache_holds_the_body_as_served_and_encrypted_stays_encrypted()
         "{}",
         read()
     );
-    assert_eq!(flag(&client), "pushed");
+    assert!(shows(&client, "pushed").await);
     client.close();
 
     // A restart with the server gone decrypts the stored body again.
@@ -370,6 +370,64 @@ async fn the_redis_cache_holds_the_encrypted_body_as_served() {
     assert!(
         raw.contains(ENCRYPTED) && !raw.contains("defaultValue"),
         "{raw}"
+    );
+    client.close();
+}
+
+/// 50 stream kills while two threads evaluate without pause: every update shows, and no
+/// evaluation ever sees an older value than one it saw before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_stream_kills_under_load_never_revert_an_evaluation() {
+    let server = start(dated("000", &iso_now())).await;
+    let client = streaming_client(&server).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let evaluators: Vec<_> = (0..2)
+        .map(|t| {
+            let user = client.user(attrs(json!({"id": format!("load-{t}")})));
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let (mut newest, mut reverted, mut evaluations) = (0u32, 0u32, 0u64);
+                let started = std::time::Instant::now();
+                while !stop.load(Ordering::SeqCst) && started.elapsed() < S(120) {
+                    let v: u32 = user
+                        .feature_value("flag", String::new())
+                        .parse()
+                        .unwrap_or(0);
+                    if v < newest {
+                        reverted += 1;
+                    }
+                    newest = newest.max(v);
+                    evaluations += 1;
+                }
+                (reverted, evaluations, newest)
+            })
+        })
+        .collect();
+    for round in 1..=50u32 {
+        let value = format!("{round:03}");
+        let subscribes = server.state.subscribes.load(Ordering::SeqCst);
+        assert!(server.state.push_features(&dated(&value, &iso_now())) >= 1);
+        assert!(shows(&client, &value).await, "round {round}");
+        assert!(server.state.close_streams() >= 1);
+        assert!(
+            eventually(S(5), || server.state.subscribes.load(Ordering::SeqCst)
+                > subscribes)
+            .await,
+            "round {round}: the client reconnects"
+        );
+        tokio::time::sleep(MS(20)).await;
+    }
+    stop.store(true, Ordering::SeqCst);
+    for e in evaluators {
+        let (reverted, evaluations, newest) = e.join().unwrap();
+        assert_eq!(reverted, 0, "{evaluations} evaluations");
+        assert_eq!(newest, 50);
+        assert!(evaluations > 1000);
+    }
+    assert_eq!(flag(&client), "050");
+    assert!(
+        client.last_error().is_none(),
+        "kills are clean closes, not errors"
     );
     client.close();
 }

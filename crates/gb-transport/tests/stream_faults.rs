@@ -572,3 +572,66 @@ async fn sse_mode_always_streams_without_the_header() {
     })
     .await;
 }
+
+/// Every published version, in order, after `settle` once `last` showed up.
+async fn versions_until(seen: &Versions, last: u64) -> Vec<u64> {
+    let started = Instant::now();
+    while seen.lock().unwrap().last() != Some(&last) && started.elapsed() < Duration::from_secs(5) {
+        sleep(MS(10)).await;
+    }
+    sleep(MS(100)).await;
+    seen.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_future_dated_event_never_holds_back_the_next_one() {
+    bounded(20, async {
+        let future = serde_json::json!({"features": {"v": {"defaultValue": 50}}, "dateUpdated": "2099-01-01T00:00:00.000Z"});
+        let future_event = format!("event: features\ndata: {future}\n\n");
+        let server = sse_server(1, move |hit, _| match hit.nth {
+            1 => reply(common::sse(vec![
+                Step::Send(future_event.clone()),
+                Step::Send(features_event(2, 2)),
+                Step::Send(features_event(3, 3)),
+                hold(),
+            ])),
+            _ => reply(common::sse(vec![hold()])),
+        })
+        .await;
+        let handle = start(&server, stream_config());
+        wait_for_version(&mut handle.updates(), 3).await;
+        sleep(MS(100)).await;
+        let status = handle.status().borrow().clone();
+        // 1 (fetch), 50 (future-dated), 2 and 3: all applied, none refused.
+        assert_eq!((status.updates, status.refused_older), (4, 0), "{status:?}");
+        assert_eq!(common::version_of(handle.latest().unwrap().value()), Some(3));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refetch_after_a_reconnect_is_refused_once_then_wins() {
+    bounded(20, async {
+        // The API stays at v1 (its truth, or a CDN that keeps it) while stream 1 announces v2.
+        // The first reconnect's refetch is refused (no rollback), the second one is applied:
+        // the server keeps the last word and the client is never stuck on v2.
+        let server = sse_server(1, move |hit, _| match hit.nth {
+            1 => reply(common::sse(vec![Step::Send(features_event(2, 2))])),
+            2 => reply(common::sse(Vec::new())),
+            _ => reply(common::sse(vec![hold()])),
+        })
+        .await;
+        let handle = start(&server, stream_config());
+        let seen = watch_versions(&handle);
+        let started = Instant::now();
+        while server.hits_to("/sub/").len() < 3 && started.elapsed() < Duration::from_secs(5) {
+            sleep(MS(10)).await;
+        }
+        let versions = versions_until(&seen, 1).await;
+        assert_eq!(versions.last(), Some(&1), "{versions:?}");
+        let status = handle.status().borrow().clone();
+        // 1 (fetch), 2 (event), 1 (the second reconnect's refetch); one refusal in between.
+        assert_eq!((status.updates, status.refused_older), (3, 1), "{status:?}");
+    })
+    .await;
+}
