@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use serde_json::{Map, Value};
 
-use crate::regex::{JsRegex, RegexError};
+use crate::regex::{JsRegex, RegexBudget, RegexError};
 use crate::sets::{AllIndex, INDEX_FROM, Item};
 use crate::value::{Prim, V, with_js_string};
 use crate::version::padded_owned;
@@ -196,6 +196,8 @@ pub(crate) struct Invalid(pub(crate) String);
 
 pub(crate) struct Compiler<'w> {
     pub(crate) warnings: &'w mut Vec<String>,
+    /// What regexes of this payload may still cost.
+    pub(crate) regex_budget: &'w mut RegexBudget,
 }
 
 type R<T> = Result<T, Invalid>;
@@ -371,17 +373,17 @@ impl Compiler<'_> {
                 _ => self.js_false(op, "needs an array"),
             },
             "$regex" | "$regexi" => match arg {
-                Value::String(p) => match JsRegex::new(p, op == "$regexi") {
-                    Ok(r) => Op::Regex(Box::new(r)),
-                    Err(RegexError::Unsupported(why)) => {
-                        return Err(Invalid(format!(
-                            "{op} {p:?} uses {why}, which cannot run in linear time"
-                        )));
+                Value::String(p) => {
+                    match JsRegex::with_budget(p, op == "$regexi", self.regex_budget) {
+                        Ok(r) => Op::Regex(Box::new(r)),
+                        // The reference evaluates an invalid pattern to false.
+                        Err(e @ RegexError::Invalid(_)) => {
+                            self.js_false(op, &format!("pattern {p:?} {e}"))
+                        }
+                        // Beyond what this engine may run: the condition fails closed.
+                        Err(e) => return Err(Invalid(format!("{op} {p:?} {e}"))),
                     }
-                    Err(RegexError::Invalid(why)) => {
-                        self.js_false(op, &format!("has an invalid pattern {p:?}: {why}"))
-                    }
-                },
+                }
                 _ => self.js_false(op, "needs a string pattern"),
             },
             "$type" => match arg {

@@ -16,6 +16,7 @@ use core::cell::RefCell;
 use serde_json::Value;
 
 use crate::compile::{Clause, Compiler, Cond, Op, Test, ValueSet, describe};
+use crate::regex::RegexBudget;
 
 /// How many condition groups may reference each other in a chain.
 pub(crate) const MAX_GROUP_CHAIN: usize = 32;
@@ -59,6 +60,16 @@ impl SavedGroups {
 
     /// Like [`SavedGroups::compile`], appending a message per malformed entry to `warnings`.
     pub fn compile_with_warnings(v: &Value, warnings: &mut Vec<String>) -> Self {
+        Self::compile_with_budget(v, warnings, &mut RegexBudget::default())
+    }
+
+    /// Like [`SavedGroups::compile_with_warnings`], charging the regexes of condition groups
+    /// to `regex_budget` (shared by every condition of a payload).
+    pub fn compile_with_budget(
+        v: &Value,
+        warnings: &mut Vec<String>,
+        regex_budget: &mut RegexBudget,
+    ) -> Self {
         let mut groups = BTreeMap::new();
         let Value::Object(m) = v else {
             if !v.is_null() {
@@ -85,7 +96,10 @@ impl SavedGroups {
                     },
                     Some("condition") => match o.get("condition") {
                         Some(c @ Value::Object(_)) => {
-                            let mut comp = Compiler { warnings };
+                            let mut comp = Compiler {
+                                warnings,
+                                regex_budget,
+                            };
                             match comp.cond(c, 1) {
                                 Ok(c) => Group::Condition(Some(c)),
                                 Err(e) => {

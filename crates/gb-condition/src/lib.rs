@@ -19,6 +19,12 @@
 //!
 //! `#![no_std]` with `alloc`: it runs on microcontrollers and in wasm.
 //!
+//! # Cargo features
+//!
+//! - `regex` (default): `$regex` / `$regexi` on a linear-time lazy DFA (see [`JsRegex`]).
+//!   Without it there is no regex engine (about half the code size): a condition using a regex
+//!   operator is disabled with a warning and matches nobody.
+//!
 //! # Example
 //!
 //! ```
@@ -30,12 +36,13 @@
 //!     "version": {"$vgte": "2.0.0"},
 //!     "email": {"$regex": "@example\\.com$"}
 //! }));
-//! assert!(cond.is_valid());
-//!
 //! let groups = SavedGroups::new();
+//! # #[cfg(feature = "regex")] {
+//! assert!(cond.is_valid());
 //! let user = json!({"country": "US", "version": "2.1.0", "email": "ann@example.com"});
 //! assert!(cond.matches(&user, &groups));
 //! assert!(!cond.matches(&json!({"country": "FR"}), &groups));
+//! # }
 //!
 //! // Lookaround cannot run in linear time: the condition fails closed.
 //! let bad = Condition::compile(&json!({"name": {"$regex": "a(?=b)"}}));
@@ -68,7 +75,9 @@ pub use compile::MAX_DEPTH;
 pub use depth::nests_deeper_than;
 pub use eval::Root;
 pub use groups::SavedGroups;
-pub use regex::{JsRegex, REGEX_SIZE_LIMIT, RegexError};
+pub use regex::{
+    JsRegex, REGEX_CACHE_LIMIT, REGEX_PAYLOAD_BUDGET, REGEX_SIZE_LIMIT, RegexBudget, RegexError,
+};
 pub use value::{attr_get, write_js_number, write_js_string};
 
 /// A compiled condition.
@@ -86,8 +95,25 @@ impl Condition {
     }
 
     /// Like [`Condition::compile`], appending a message to `warnings` for every problem found.
+    ///
+    /// Its regexes get a budget of their own ([`REGEX_PAYLOAD_BUDGET`]); to bound a whole
+    /// payload, compile its conditions with [`Condition::compile_with_budget`] and one budget.
     pub fn compile_with_warnings(condition: &Value, warnings: &mut Vec<String>) -> Condition {
-        let mut c = compile::Compiler { warnings };
+        Self::compile_with_budget(condition, warnings, &mut RegexBudget::default())
+    }
+
+    /// Like [`Condition::compile_with_warnings`], charging its regexes to `regex_budget`
+    /// (shared by every condition of a payload). A regex over the budget disables the
+    /// condition holding it, with a warning.
+    pub fn compile_with_budget(
+        condition: &Value,
+        warnings: &mut Vec<String>,
+        regex_budget: &mut RegexBudget,
+    ) -> Condition {
+        let mut c = compile::Compiler {
+            warnings,
+            regex_budget,
+        };
         match c.cond(condition, 0) {
             Ok(cond) => Condition { inner: Some(cond) },
             Err(e) => {
