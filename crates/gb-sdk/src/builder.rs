@@ -606,6 +606,13 @@ impl GrowthBookBuilder {
     }
 }
 
+impl GrowthBook {
+    /// A builder with every option at its default.
+    pub fn builder() -> GrowthBookBuilder {
+        GrowthBookBuilder::default()
+    }
+}
+
 /// Whether `host` is GrowthBook Cloud (`*.growthbook.io`), where remote evaluation is refused.
 fn is_growthbook_cloud(host: &str) -> bool {
     let rest = host.split_once("://").map_or(host, |(_, r)| r);

@@ -18,9 +18,9 @@ use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::builder::GrowthBookBuilder;
 use crate::error::{Error, Result};
 use crate::result::{ExperimentResult, FeatureResult};
+use crate::sticky_writer::WriterMsg;
 use crate::tracking::{Callbacks, Dedup};
 use crate::user::UserContext;
 
@@ -85,13 +85,6 @@ pub(crate) struct EvalConfig {
     pub(crate) enabled: bool,
     pub(crate) remote_eval: bool,
     pub(crate) sticky_timeout: Duration,
-}
-
-/// A message to the sticky-bucket writer task.
-#[derive(Debug)]
-pub(crate) enum WriterMsg {
-    Save(Vec<StickyAssignmentsDocument>),
-    Flush(oneshot::Sender<()>),
 }
 
 /// State shared by the client handles and the background tasks.
@@ -273,11 +266,6 @@ impl fmt::Debug for GrowthBook {
 }
 
 impl GrowthBook {
-    /// A builder with every option at its default.
-    pub fn builder() -> GrowthBookBuilder {
-        GrowthBookBuilder::default()
-    }
-
     pub(crate) fn shared(&self) -> &Shared {
         &self.inner.shared
     }
