@@ -106,7 +106,12 @@ impl GrowthBookProvider {
         context: &EvaluationContext,
         convert: fn(&Value) -> Result<T, Mismatch>,
     ) -> EvaluationResult<ResolutionDetails<T>> {
-        let user = self.client.user(self.attributes(context)).prepare().await;
+        let attributes = self.attributes(context);
+        // Outside a tokio runtime nothing can be loaded: evaluate without sticky buckets.
+        let user = match self.client.user(attributes.clone()).prepare().await {
+            Ok(user) => user,
+            Err(_) => self.client.user(attributes),
+        };
         resolution(flag_key, &user.eval_feature(flag_key), convert)
     }
 }

@@ -22,7 +22,7 @@ async fn main() -> gb_sdk::Result<()> {
         )
         .with_url("https://example.com/pricing")
         .prepare()
-        .await;
+        .await?;
     println!(
         "ready: {}, pricing: {}",
         user.is_ready(),

@@ -29,13 +29,13 @@ async fn main() -> gb_sdk::Result<()> {
         .cloned()
         .unwrap_or_default();
     // One call loads the user's documents; evaluation then never waits.
-    let user = client.user(attributes.clone()).prepare().await;
+    let user = client.user(attributes.clone()).prepare().await?;
     let first = user.feature_value("checkout", String::new());
     // Saves happen in the background; flush only to be sure before reading them back.
     client.flush().await;
 
     client.set_payload(&payload([0.0, 1.0]))?;
-    let later = client.user(attributes).prepare().await;
+    let later = client.user(attributes).prepare().await?;
     println!(
         "first: {first}, after the weight change: {}",
         later.feature_value("checkout", String::new())

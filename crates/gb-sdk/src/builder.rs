@@ -397,20 +397,22 @@ impl GrowthBookBuilder {
     }
 
     fn local_payload(&self) -> Result<Option<FeatureSet>> {
-        let parse =
-            |text: &str| FeatureSet::from_json_str(text).map_err(|e| Error::Payload(e.to_string()));
+        let parse = |text: &str| {
+            FeatureSet::from_json_str(text).map_err(|e| Error::payload("not valid JSON", e))
+        };
         let value = match &self.payload {
             None => return Ok(None),
             Some(LocalPayload::Value(v)) => v.clone(),
             Some(LocalPayload::Text(t)) => return parse(t).map(Some),
             Some(LocalPayload::Bytes(b)) => {
-                let t = core::str::from_utf8(b).map_err(|e| Error::Payload(e.to_string()))?;
+                let t = core::str::from_utf8(b).map_err(|e| Error::payload("not UTF-8", e))?;
                 return parse(t).map(Some);
             }
             Some(LocalPayload::File(p)) => {
                 let t = std::fs::read_to_string(p)
-                    .map_err(|e| Error::Payload(format!("{}: {e}", p.display())))?;
-                serde_json::from_str(&t).map_err(|e| Error::Payload(e.to_string()))?
+                    .map_err(|e| Error::payload(format!("cannot read {}", p.display()), e))?;
+                serde_json::from_str(&t)
+                    .map_err(|e| Error::payload(format!("{} is not valid JSON", p.display()), e))?
             }
         };
         // A local payload may be encrypted too.
@@ -497,14 +499,14 @@ impl GrowthBookBuilder {
     /// [`GrowthBook::close`] or drop. Use [`GrowthBook::ready_blocking`] to wait for features.
     ///
     /// # Errors
-    /// As for [`build`](Self::build), or [`Error::Config`] if the runtime cannot start.
+    /// As for [`build`](Self::build), or [`Error::Runtime`] if the runtime cannot start.
     pub fn build_blocking(self) -> Result<GrowthBook> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("growthbook")
             .enable_all()
             .build()
-            .map_err(|e| Error::Config(format!("cannot start the background runtime: {e}")))?;
+            .map_err(|e| Error::Runtime(Arc::new(e)))?;
         let handle = rt.handle().clone();
         self.build_on(Some(handle), Some(rt))
     }
@@ -560,6 +562,7 @@ impl GrowthBookBuilder {
             refresh_requested: AtomicBool::new(false),
             demand: RefreshTrigger::new(),
             sticky: self.sticky.clone(),
+            blocking: runtime.as_ref().map(|rt| rt.handle().clone()),
             writer: writer_tx,
             dropped_writes: AtomicU64::new(0),
             source: source.clone(),
@@ -600,6 +603,13 @@ impl GrowthBookBuilder {
             .callbacks
             .each_plugin(|p| p.on_init(&client));
         Ok(client)
+    }
+}
+
+impl GrowthBook {
+    /// A builder with every option at its default.
+    pub fn builder() -> GrowthBookBuilder {
+        GrowthBookBuilder::default()
     }
 }
 

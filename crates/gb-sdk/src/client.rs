@@ -18,9 +18,9 @@ use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::builder::GrowthBookBuilder;
 use crate::error::{Error, Result};
 use crate::result::{ExperimentResult, FeatureResult};
+use crate::sticky_writer::WriterMsg;
 use crate::tracking::{Callbacks, Dedup};
 use crate::user::UserContext;
 
@@ -87,13 +87,6 @@ pub(crate) struct EvalConfig {
     pub(crate) sticky_timeout: Duration,
 }
 
-/// A message to the sticky-bucket writer task.
-#[derive(Debug)]
-pub(crate) enum WriterMsg {
-    Save(Vec<StickyAssignmentsDocument>),
-    Flush(oneshot::Sender<()>),
-}
-
 /// State shared by the client handles and the background tasks.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -109,6 +102,8 @@ pub(crate) struct Shared {
     /// Asks the engine for a revalidation (stale-while-revalidate).
     pub(crate) demand: RefreshTrigger,
     pub(crate) sticky: Option<Arc<dyn StickyBucketService>>,
+    /// The runtime a blocking client owns, for [`UserContext::prepare_blocking`].
+    pub(crate) blocking: Option<tokio::runtime::Handle>,
     pub(crate) writer: Option<mpsc::Sender<WriterMsg>>,
     pub(crate) dropped_writes: AtomicU64,
     pub(crate) source: Option<FeatureSource>,
@@ -261,9 +256,6 @@ pub struct GrowthBook {
     pub(crate) inner: Arc<Inner>,
 }
 
-/// The Python SDK's name for the shared, multi-user client.
-pub type GrowthBookClient = GrowthBook;
-
 impl fmt::Debug for GrowthBook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GrowthBook")
@@ -274,11 +266,6 @@ impl fmt::Debug for GrowthBook {
 }
 
 impl GrowthBook {
-    /// A builder with every option at its default.
-    pub fn builder() -> GrowthBookBuilder {
-        GrowthBookBuilder::default()
-    }
-
     pub(crate) fn shared(&self) -> &Shared {
         &self.inner.shared
     }
@@ -421,7 +408,10 @@ impl GrowthBook {
     /// features are kept.
     pub fn set_payload(&self, payload: &Value) -> Result<u64> {
         if !payload.get("features").is_some_and(Value::is_object) {
-            return Err(Error::Payload("no `features` object".into()));
+            return Err(Error::Payload {
+                what: "no `features` object".into(),
+                source: None,
+            });
         }
         Ok(self.shared().install(FeatureSet::from_value(payload), true))
     }

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use gb_core::Experiment;
 use serde_json::{Map, Value};
 
+use crate::js_string::js_string;
 use crate::result::ExperimentResult;
 
 /// The most exposures one deferred-tracking context holds; later distinct ones are counted in
@@ -45,10 +46,7 @@ impl DeferredTrackingCall {
 
     /// The JS SDK's dedup key: hash attribute, hash value, experiment key, variation id.
     fn key(&self) -> String {
-        let value = match &self.result.hash_value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
+        let value = js_string(&self.result.hash_value);
         format!(
             "{}\u{1f}{value}\u{1f}{}\u{1f}{}",
             self.result.hash_attribute,

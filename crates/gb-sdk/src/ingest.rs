@@ -33,6 +33,7 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::error::{Error, Result};
 use crate::event_size::{MAX_EVENT_DEPTH, event_bytes};
+use crate::js_string::js_string;
 use crate::result::{ExperimentResult, FeatureResult, Reason};
 use crate::tracking::{Plugin, guarded};
 use crate::user::UserContext;
@@ -89,7 +90,7 @@ const PROMOTED: [&str; 12] = [
 fn id_string(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        n @ Value::Number(_) => Some(js_string(n).into_owned()),
         _ => None,
     }
 }

@@ -68,13 +68,16 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        let user = self.context.user(&self.client, &request);
+        let mut user = self.context.user(&self.client, &request);
         // The clone that was polled ready serves this request (tower's usual pattern).
         let clone = self.inner.clone();
         let mut inner = core::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             // Loads sticky buckets / remote features when configured; a no-op otherwise.
-            let user: UserContext = user.prepare().await;
+            if let Err(e) = user.load().await {
+                tracing::warn!(error = %e, "cannot prepare the GrowthBook user; evaluating unprepared");
+            }
+            let user: UserContext = user;
             request.extensions_mut().insert(Arc::new(user));
             inner.call(request).await
         })

@@ -8,6 +8,7 @@ mod deferred;
 mod error;
 mod event_size;
 mod ingest;
+mod js_string;
 #[cfg(feature = "tower")]
 mod layer;
 mod request;
@@ -21,9 +22,9 @@ pub use builder::{
     DEFAULT_API_HOST, DEFAULT_CACHE_TTL, DEFAULT_DEDUP_CAPACITY, DEFAULT_STICKY_TIMEOUT,
     GrowthBookBuilder, RefreshStrategy,
 };
-pub use client::{GrowthBook, GrowthBookClient, Status};
+pub use client::{GrowthBook, Status};
 pub use deferred::{DEFERRED_TRACKING_CAPACITY, DeferredTrackingCall};
-pub use error::{Error, Result};
+pub use error::{Error, Result, Source};
 /// The feature caches live beside the payload engine in gb-transport (a third-party cache
 /// depends on gb-transport only); re-exported here.
 pub use gb_transport::cache;

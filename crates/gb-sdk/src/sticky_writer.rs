@@ -3,11 +3,20 @@
 use alloc::sync::Arc;
 use core::time::Duration;
 
-use gb_sticky::StickyBucketService;
-use tokio::sync::mpsc;
+use alloc::vec::Vec;
+
+use gb_sticky::{StickyAssignmentsDocument, StickyBucketService};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
 
-use crate::client::WriterMsg;
+/// A message to the sticky-bucket writer task.
+#[derive(Debug)]
+pub(crate) enum WriterMsg {
+    /// Save these documents.
+    Save(Vec<StickyAssignmentsDocument>),
+    /// Answer once every earlier save is done.
+    Flush(oneshot::Sender<()>),
+}
 
 /// Writes changed sticky-bucket documents in the background, in order; evaluation never waits.
 pub(crate) async fn sticky_writer(

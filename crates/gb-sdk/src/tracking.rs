@@ -16,6 +16,7 @@ use gb_core::{Experiment, Observer};
 use serde_json::{Map, Value};
 
 use crate::client::GrowthBook;
+use crate::js_string::js_string;
 use crate::result::{ExperimentResult, FeatureResult};
 use crate::user::UserContext;
 
@@ -262,10 +263,7 @@ impl Dedup {
         let mut h = self.hasher.build_hasher();
         hash_attribute.hash(&mut h);
         // `hashValue` as the JS SDK stringifies it: type-insensitive for strings and numbers.
-        match hash_value {
-            Value::String(s) => s.hash(&mut h),
-            other => other.to_string().hash(&mut h),
-        }
+        js_string(hash_value).hash(&mut h);
         experiment_key.hash(&mut h);
         variation_id.hash(&mut h);
         let digest = h.finish();

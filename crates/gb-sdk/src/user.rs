@@ -33,6 +33,10 @@ pub struct UserContext {
     forced_variations: Map<String, Value>,
     forced_features: Map<String, Value>,
     sticky: Option<Mutex<StickyBucketDocs>>,
+    /// Whether the documents came from [`with_sticky_docs`](Self::with_sticky_docs): their
+    /// changes are kept for [`take_sticky_changes`](Self::take_sticky_changes) instead of
+    /// being queued for the client's sticky-bucket service.
+    sticky_local: bool,
     remote: Option<Arc<Snapshot>>,
     deferred: Option<Mutex<Deferred>>,
 }
@@ -68,6 +72,7 @@ impl UserContext {
             forced_features: config.forced_features.clone(),
             attributes,
             sticky: None,
+            sticky_local: false,
             remote: None,
             deferred: None,
             shared,
@@ -95,13 +100,48 @@ impl UserContext {
         self
     }
 
-    /// Replaces the attributes (the Python `set_attributes`). Sticky-bucket documents and
-    /// remote features are dropped: [`prepare`](Self::prepare) again if you use them.
-    pub fn set_attributes(&mut self, mut attributes: Map<String, Value>) {
-        self.shared.callbacks.add_attributes(&mut attributes);
-        self.attributes = attributes;
-        self.sticky = None;
+    /// Replaces the attributes (the Python `set_attributes`); the builder's default attributes
+    /// stay underneath, as in [`GrowthBook::user`](crate::GrowthBook::user). Sticky-bucket
+    /// documents loaded by [`prepare`](Self::prepare) and remote features are dropped:
+    /// `prepare` again if you use them (documents given with
+    /// [`with_sticky_docs`](Self::with_sticky_docs) are kept).
+    pub fn set_attributes(&mut self, attributes: Map<String, Value>) {
+        let mut merged = self.shared.config.attributes.clone();
+        merged.extend(attributes);
+        self.shared.callbacks.add_attributes(&mut merged);
+        self.attributes = merged;
+        if !self.sticky_local {
+            self.sticky = None;
+        }
         self.remote = None;
+    }
+
+    /// Per-request sticky-bucket documents (e.g. decoded from the request's cookies with
+    /// [`CookieCodec::decode_cookie_header`](gb_sticky::CookieCodec::decode_cookie_header)):
+    /// evaluations use them instead of the client's sticky-bucket service, and the documents
+    /// they change are kept for [`take_sticky_changes`](Self::take_sticky_changes) (write
+    /// them back, e.g. as `Set-Cookie` headers) instead of being saved by the client.
+    #[must_use]
+    pub fn with_sticky_docs(
+        mut self,
+        docs: impl IntoIterator<Item = gb_sticky::StickyAssignmentsDocument>,
+    ) -> Self {
+        self.sticky = Some(Mutex::new(StickyBucketDocs::from_docs(docs)));
+        self.sticky_local = true;
+        self
+    }
+
+    /// The sticky-bucket documents changed by evaluations since the last call (only with
+    /// [`with_sticky_docs`](Self::with_sticky_docs); otherwise the client saves them itself
+    /// and this is empty).
+    pub fn take_sticky_changes(&self) -> Vec<gb_sticky::StickyAssignmentsDocument> {
+        match (&self.sticky, self.sticky_local) {
+            (Some(docs), true) => docs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take_changed(),
+            _ => Vec::new(),
+        }
     }
 
     /// The attributes.
@@ -133,18 +173,31 @@ impl UserContext {
 
     /// Does the async work a user may need, in one call: with remote evaluation, fetches this
     /// user's evaluated features; with a sticky-bucket service, loads the user's documents
-    /// (every identifier attribute at once, bounded by the builder's sticky timeout).
+    /// (every identifier attribute at once, bounded by the builder's sticky timeout), unless
+    /// documents were given with [`with_sticky_docs`](Self::with_sticky_docs).
     ///
-    /// Never fails: a store or server failure is logged and the user is evaluated without
-    /// sticky bucketing (plain hashing, nothing saved), or, for remote evaluation, with
-    /// defaults ([`Reason::NotReady`]).
-    #[must_use]
-    pub async fn prepare(mut self) -> Self {
+    /// A store or server failure is not an error: it is logged and the user is evaluated
+    /// without sticky bucketing (plain hashing, nothing saved), or, for remote evaluation,
+    /// with defaults ([`Reason::NotReady`]).
+    ///
+    /// # Errors
+    /// [`Error::NoRuntime`] when polled outside a tokio runtime (use
+    /// [`prepare_blocking`](Self::prepare_blocking) there).
+    pub async fn prepare(mut self) -> Result<Self, Error> {
+        self.load().await?;
+        Ok(self)
+    }
+
+    /// [`prepare`](Self::prepare) in place.
+    pub(crate) async fn load(&mut self) -> Result<(), Error> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::NoRuntime);
+        }
         let shared = &*self.shared;
         if shared.config.remote_eval {
             self.remote = self.remote_features().await;
         }
-        if let Some(service) = shared.sticky.clone() {
+        if let (Some(service), false) = (shared.sticky.clone(), self.sticky_local) {
             let wanted = {
                 self.snapshot()
                     .features
@@ -163,7 +216,29 @@ impl UserContext {
                 }
             };
         }
-        self
+        Ok(())
+    }
+
+    /// [`prepare`](Self::prepare) for programs without an async runtime: runs it on the
+    /// runtime of a client built with
+    /// [`build_blocking`](crate::GrowthBookBuilder::build_blocking), else on a temporary
+    /// current-thread runtime.
+    ///
+    /// # Errors
+    /// [`Error::InsideRuntime`] when called on a thread that runs a tokio runtime (use
+    /// `prepare().await` there); [`Error::Runtime`] if a temporary runtime cannot start.
+    pub fn prepare_blocking(self) -> Result<Self, Error> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::InsideRuntime);
+        }
+        if let Some(handle) = self.shared.blocking.clone() {
+            return handle.block_on(self.prepare());
+        }
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Runtime(Arc::new(e)))?
+            .block_on(self.prepare())
     }
 
     async fn remote_features(&self) -> Option<Arc<Snapshot>> {
@@ -240,7 +315,9 @@ impl UserContext {
             Some(docs) => {
                 let mut docs = docs.lock().unwrap_or_else(PoisonError::into_inner);
                 let r = call(&user, Some(&mut docs), &mut collector);
-                let changed = docs.has_changes().then(|| docs.take_changed());
+                // Per-request documents keep their changes for `take_sticky_changes`.
+                let changed =
+                    (!self.sticky_local && docs.has_changes()).then(|| docs.take_changed());
                 (finish(&r, reason), changed)
             }
         };

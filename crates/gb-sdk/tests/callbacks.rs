@@ -205,7 +205,11 @@ async fn sticky_assignments_survive_a_weight_change_and_writes_do_not_block() {
         .sticky_bucket_service(store.clone())
         .build()
         .unwrap();
-    let user = client.user(attrs(json!({"id": "s1"}))).prepare().await;
+    let user = client
+        .user(attrs(json!({"id": "s1"})))
+        .prepare()
+        .await
+        .unwrap();
     let first = user.eval_feature("exp");
     let variation = first.experiment_result.as_ref().unwrap().variation_id;
     assert!(!first.experiment_result.unwrap().sticky_bucket_used);
@@ -224,7 +228,11 @@ async fn sticky_assignments_survive_a_weight_change_and_writes_do_not_block() {
     let mut changed = experiment_payload();
     changed["features"]["exp"]["rules"][0]["weights"] = json!(weights);
     client.set_payload(&changed).unwrap();
-    let again = client.user(attrs(json!({"id": "s1"}))).prepare().await;
+    let again = client
+        .user(attrs(json!({"id": "s1"})))
+        .prepare()
+        .await
+        .unwrap();
     let r = again.eval_feature("exp").experiment_result.unwrap();
     assert_eq!(r.variation_id, variation);
     assert!(r.sticky_bucket_used);

@@ -143,7 +143,10 @@ async fn bad_responses_and_a_wrong_key_keep_the_last_good_flags() {
             "{fault:?}"
         );
     }
-    let err = client.last_error().unwrap().to_string();
+    // The cause is the error's source, not part of its message.
+    let last = client.last_error().unwrap();
+    let source = core::error::Error::source(&last).map(ToString::to_string);
+    let err = format!("{last}: {}", source.unwrap_or_default());
     assert!(err.contains("decrypt"), "{err}");
     assert!(!err.contains("Zvwv"), "the key never shows in errors");
 
@@ -227,7 +230,8 @@ async fn remote_evaluation_round_trip() {
         .with_url("https://example.com/page")
         .with_forced_features(forced)
         .prepare()
-        .await;
+        .await
+        .unwrap();
     assert!(user.is_ready());
     assert_eq!(user.feature_value("greeting", String::new()), "hello abc");
     assert_eq!(user.eval_feature("url").value, "https://example.com/page");
@@ -245,7 +249,7 @@ async fn remote_evaluation_round_trip() {
         .build()
         .unwrap();
     for _ in 0..3 {
-        let u = cached.user(attrs("same")).prepare().await;
+        let u = cached.user(attrs("same")).prepare().await.unwrap();
         assert_eq!(u.feature_value("greeting", String::new()), "hello same");
     }
     assert_eq!(server.state.evals.load(Ordering::SeqCst), 2);

@@ -105,7 +105,7 @@ async fn sticky_bucket() {
             .sticky_bucket_service(store.clone())
             .build()
             .unwrap();
-        let user = user_for(&client, &c[1]).prepare().await;
+        let user = user_for(&client, &c[1]).prepare().await.unwrap();
         let result = user.eval_feature(c[3].as_str().unwrap());
         let got = result
             .experiment_result

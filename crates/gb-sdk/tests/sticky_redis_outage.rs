@@ -46,18 +46,34 @@ async fn prepare_fails_fast_while_redis_is_down_and_resumes_within_a_second() {
     };
 
     // u1 gets a stored assignment; u2 is prepared (no documents yet) before the outage.
-    let u1 = client.user(attrs(json!({"id": "u1"}))).prepare().await;
+    let u1 = client
+        .user(attrs(json!({"id": "u1"})))
+        .prepare()
+        .await
+        .unwrap();
     assert!(!sticky_used(&u1));
     client.flush().await;
     assert!(sticky_used(
-        &client.user(attrs(json!({"id": "u1"}))).prepare().await
+        &client
+            .user(attrs(json!({"id": "u1"})))
+            .prepare()
+            .await
+            .unwrap()
     ));
-    let u2 = client.user(attrs(json!({"id": "u2"}))).prepare().await;
+    let u2 = client
+        .user(attrs(json!({"id": "u2"})))
+        .prepare()
+        .await
+        .unwrap();
 
     assert!(server.signal("STOP"), "kill -STOP failed");
     // The first lookup waits for the store's timeout, and opens the breaker.
     let t = Instant::now();
-    let first = client.user(attrs(json!({"id": "u1"}))).prepare().await;
+    let first = client
+        .user(attrs(json!({"id": "u1"})))
+        .prepare()
+        .await
+        .unwrap();
     let first_took = t.elapsed();
     assert!(
         first.sticky_bucket_docs().is_none(),
@@ -68,7 +84,11 @@ async fn prepare_fails_fast_while_redis_is_down_and_resumes_within_a_second() {
     let mut took = Vec::with_capacity(500);
     for _ in 0..500 {
         let t = Instant::now();
-        let user = client.user(attrs(json!({"id": "u1"}))).prepare().await;
+        let user = client
+            .user(attrs(json!({"id": "u1"})))
+            .prepare()
+            .await
+            .unwrap();
         took.push(t.elapsed());
         assert!(user.sticky_bucket_docs().is_none());
         assert!(!sticky_used(&user), "evaluated with plain hashing");
@@ -94,7 +114,11 @@ async fn prepare_fails_fast_while_redis_is_down_and_resumes_within_a_second() {
     assert!(server.signal("CONT"), "kill -CONT failed");
     let back = Instant::now();
     loop {
-        let user = client.user(attrs(json!({"id": "u1"}))).prepare().await;
+        let user = client
+            .user(attrs(json!({"id": "u1"})))
+            .prepare()
+            .await
+            .unwrap();
         if sticky_used(&user) {
             break;
         }
