@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
 use crate::regex::{JsRegex, RegexError};
-use crate::value::{Prim, V, with_js_string};
+use crate::value::{Prim, V, with_js_string, write_js_json};
 use crate::version::padded_owned;
 
 /// How deeply conditions may nest (logic operators, `$not`, `$elemMatch`, ...).
@@ -56,8 +56,8 @@ pub(crate) enum Test {
     Bool(bool),
     /// `value === null`.
     Null,
-    /// `JSON.stringify(value) === JSON.stringify(v)`.
-    Json(Value),
+    /// `JSON.stringify(value) === text`, the condition's `JSON.stringify` (JS key order).
+    Json(String),
     /// An operator object: every operator must pass.
     Ops(Box<[Op]>),
 }
@@ -165,7 +165,9 @@ impl ValueSet {
                     || (n == 0.0 && self.nums.contains(&0.0))
             }
             V::Str(x) => {
-                if insensitive && x.chars().any(char::is_uppercase) {
+                // JS lowers with `toLowerCase()`: titlecase (`ǅ`) and other non-ASCII letters
+                // that are not `Uppercase` still change, so only ASCII text is checked cheaply.
+                if insensitive && (!x.is_ascii() || x.bytes().any(|b| b.is_ascii_uppercase())) {
                     let l = x.to_lowercase();
                     self.strs.binary_search_by(|p| p.as_str().cmp(&l)).is_ok()
                 } else {
@@ -207,11 +209,9 @@ impl Compiler<'_> {
                 "condition nested deeper than {MAX_DEPTH} levels"
             )));
         }
-        let Value::Object(map) = v else {
-            return Err(Invalid(format!(
-                "a condition must be an object, not {}",
-                kind(v)
-            )));
+        let map = match v {
+            Value::Object(map) => map,
+            other => return self.loose_cond(other, depth),
         };
         let mut clauses = Vec::with_capacity(map.len());
         for (k, val) in map {
@@ -230,13 +230,76 @@ impl Compiler<'_> {
     }
 
     fn cond_list(&mut self, op: &str, v: &Value, depth: usize) -> R<Box<[Cond]>> {
-        let Value::Array(items) = v else {
-            return Err(Invalid(format!(
-                "{op} needs an array of conditions, not {}",
-                kind(v)
-            )));
-        };
-        items.iter().map(|c| self.cond(c, depth + 1)).collect()
+        match v {
+            Value::Array(items) => items.iter().map(|c| self.cond(c, depth + 1)).collect(),
+            // JS `evalOr`/`evalAnd` loop `i < conditions.length` over `conditions[i]`: a
+            // string is a list of one-character conditions (one UTF-16 unit each).
+            Value::String(s) => {
+                self.warn(format!("{op} holds a string, not an array of conditions; JS evaluates it character by character"));
+                Ok(utf16_units(s)
+                    .into_iter()
+                    .map(|u| Cond(Box::new([Clause::Path(Path::parse("0"), u)])))
+                    .collect())
+            }
+            // `null.length` throws in JS.
+            Value::Null => Err(Invalid(format!("{op} is null, which the JS SDK throws on"))),
+            // An object with a `length` key is iterated by index in JS; nothing sane to mirror.
+            Value::Object(m) if m.contains_key("length") => {
+                Err(Invalid(format!("{op} is an object with a length key")))
+            }
+            // A number, boolean or object has no `length`: an empty list in JS
+            // (`$or` passes, `$nor` fails, `$and` passes).
+            other => {
+                self.warn(format!(
+                    "{op} needs an array of conditions, not {}; JS treats it as an empty list",
+                    kind(other)
+                ));
+                Ok(Box::new([]))
+            }
+        }
+    }
+
+    /// A condition that is not an object: JS `evalCondition` iterates `Object.entries(v)`.
+    fn loose_cond(&mut self, v: &Value, depth: usize) -> R<Cond> {
+        match v {
+            // `Object.entries(null)` throws.
+            Value::Null => Err(Invalid(
+                "a condition is null, which the JS SDK throws on".into(),
+            )),
+            // No own enumerable properties: every attribute set passes.
+            Value::Bool(_) | Value::Number(_) => {
+                self.warn(format!(
+                    "a condition must be an object, not {}; JS lets everyone pass",
+                    kind(v)
+                ));
+                Ok(Cond(Box::new([])))
+            }
+            // Entries `["0", c0], ["1", c1], ...` over UTF-16 units: attribute "0" must equal
+            // the first unit, and so on.
+            Value::String(s) => {
+                self.warn("a condition is a string; JS compares attributes \"0\", \"1\", ... to its characters".into());
+                Ok(Cond(
+                    utf16_units(s)
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, t)| Clause::Path(Path::parse(&i.to_string()), t))
+                        .collect(),
+                ))
+            }
+            // Entries `[index, element]`: attribute "0" is tested against the first element.
+            Value::Array(items) => {
+                self.warn("a condition is an array; JS tests attributes \"0\", \"1\", ... against its elements".into());
+                let mut clauses = Vec::with_capacity(items.len());
+                for (i, it) in items.iter().enumerate() {
+                    clauses.push(Clause::Path(
+                        Path::parse(&i.to_string()),
+                        self.test(it, depth + 1)?,
+                    ));
+                }
+                Ok(Cond(clauses.into_boxed_slice()))
+            }
+            Value::Object(_) => self.cond(v, depth),
+        }
     }
 
     fn saved_group_ref(&mut self, v: &Value) -> Option<SavedGroupRef> {
@@ -284,7 +347,11 @@ impl Compiler<'_> {
                 }
                 Test::Ops(ops.into_boxed_slice())
             }
-            other => Test::Json(other.clone()),
+            other => {
+                let mut text = String::new();
+                let _ = write_js_json(&mut text, other);
+                Test::Json(text)
+            }
         })
     }
 
@@ -321,16 +388,24 @@ impl Compiler<'_> {
             },
             "$not" => Op::Not(Box::new(self.test(arg, depth + 1)?)),
             "$size" => Op::Size(Box::new(self.test(arg, depth + 1)?)),
+            // JS `elemMatch`: an operator object tests each element as a value; anything else
+            // is a condition on each element (`Object.keys(null)` throws).
             "$elemMatch" => match arg {
                 Value::Object(m) if is_operator_object(m) => {
                     Op::ElemMatchValue(Box::new(self.test(arg, depth + 1)?))
                 }
+                Value::Null => {
+                    return Err(Invalid(
+                        "$elemMatch is null, which the JS SDK throws on".into(),
+                    ));
+                }
                 Value::Object(_) => Op::ElemMatchCond(self.cond(arg, depth + 1)?),
                 other => {
-                    return Err(Invalid(format!(
-                        "$elemMatch needs an object, not {}",
+                    self.warn(format!(
+                        "$elemMatch needs an object, not {}; JS tests it as a condition on each element",
                         kind(other)
-                    )));
+                    ));
+                    Op::ElemMatchCond(self.loose_cond(other, depth + 1)?)
                 }
             },
             "$all" | "$alli" => match arg {
@@ -369,6 +444,25 @@ impl Compiler<'_> {
         self.warn(format!("{op} {why}; it evaluates to false"));
         Op::False
     }
+}
+
+/// A string's UTF-16 code units as one-character string tests (JS indexes strings by unit).
+/// A lone surrogate equals no string a JSON attribute can hold, so it never matches.
+fn utf16_units(s: &str) -> Vec<Test> {
+    let mut out = Vec::new();
+    for c in s.chars() {
+        if c.len_utf16() == 1 {
+            let one = String::from(c);
+            out.push(Test::Str {
+                lower: one.to_lowercase(),
+                s: one,
+            });
+        } else {
+            out.push(Test::Ops(Box::new([Op::False])));
+            out.push(Test::Ops(Box::new([Op::False])));
+        }
+    }
+    out
 }
 
 /// The reference `isOperatorObject`: at least one key, and every key starts with `$`.

@@ -110,7 +110,7 @@ impl Ctx<'_> {
             Test::Num(n) => v.to_number() == *n,
             Test::Bool(b) => !matches!(v, V::Null) && v.truthy() == *b,
             Test::Null => matches!(v, V::Null),
-            Test::Json(j) => crate::value::json_text_eq(v, j),
+            Test::Json(text) => crate::value::js_json_eq(v, text),
             Test::Ops(ops) => ops.iter().all(|op| self.op(op, v, vis)),
         }
     }

@@ -73,7 +73,9 @@ impl SavedGroups {
                         },
                     },
                     Some("condition") => match o.get("condition") {
-                        Some(c @ Value::Object(_)) => {
+                        // JS: `!entry.condition || typeof entry.condition !== "object"`
+                        // matches nobody; an array is an object there.
+                        Some(c @ (Value::Object(_) | Value::Array(_))) => {
                             let mut comp = Compiler { warnings };
                             match comp.cond(c, 1) {
                                 Ok(c) => Group::Condition(Some(c)),

@@ -65,7 +65,7 @@ pub use compile::MAX_DEPTH;
 pub use eval::Root;
 pub use groups::SavedGroups;
 pub use regex::{JsRegex, REGEX_SIZE_LIMIT, RegexError};
-pub use value::{attr_get, write_js_number, write_js_string};
+pub use value::{attr_get, write_js_json, write_js_number, write_js_string};
 
 /// A compiled condition.
 #[derive(Debug)]

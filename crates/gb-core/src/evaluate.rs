@@ -762,16 +762,16 @@ fn is_version_below(suffix: &str, min: f64) -> bool {
     canonical && suffix.len() <= 15 && suffix.parse::<f64>().is_ok_and(|i| i < min)
 }
 
-/// The reference `toString(hashValue)` for sticky-bucket documents.
+/// The reference `toString(hashValue)` for sticky-bucket documents: strings as they are,
+/// anything else as JS `JSON.stringify` writes it (`[-0]` is `[0]`, `1.0` is `1`).
 pub(crate) fn sticky_value(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Number(n) => {
+        other => {
             let mut s = String::new();
-            let _ = gb_condition::write_js_number(&mut s, n.as_f64().unwrap_or(0.0));
+            let _ = gb_condition::write_js_json(&mut s, other);
             s
         }
-        other => serde_json::to_string(other).unwrap_or_default(),
     }
 }
 

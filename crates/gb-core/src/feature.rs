@@ -279,10 +279,9 @@ fn parse_rule(
         Some(f) => Some(parse_filters(f)?),
     };
     let condition = match m.get("condition") {
+        // JS `rule.condition && !conditionPasses(..)`: any truthy shape is evaluated as JS
+        // evaluates it (gb-condition warns about non-object shapes).
         Some(c) if is_truthy(c) => {
-            if !c.is_object() {
-                return Err("condition must be an object".into());
-            }
             let cond = Condition::compile_with_warnings(c, w);
             if !cond.is_valid() {
                 w.push(format!("feature {feature_key:?}: a rule's condition cannot be compiled; the rule matches nobody"));
