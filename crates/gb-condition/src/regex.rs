@@ -35,6 +35,7 @@ pub enum RegexError {
 #[derive(Debug)]
 pub struct JsRegex {
     engine: Engine,
+    case_insensitive: bool,
 }
 
 #[derive(Debug)]
@@ -46,7 +47,7 @@ enum Engine {
 impl JsRegex {
     /// Compiles a JavaScript pattern (`i` flag when `case_insensitive`).
     pub fn new(js: &str, case_insensitive: bool) -> Result<JsRegex, RegexError> {
-        let pattern = translate(js)?;
+        let pattern = translate(js, case_insensitive)?;
         let syn = syntax::Config::new()
             .case_insensitive(case_insensitive)
             .nest_limit(64);
@@ -64,6 +65,7 @@ impl JsRegex {
         match dfa {
             Ok(d) => Ok(JsRegex {
                 engine: Engine::Dfa(Box::new(d)),
+                case_insensitive,
             }),
             Err(_) => meta::Builder::new()
                 .syntax(syn)
@@ -71,6 +73,7 @@ impl JsRegex {
                 .build(&pattern)
                 .map(|m| JsRegex {
                     engine: Engine::Meta(Box::new(m)),
+                    case_insensitive,
                 })
                 .map_err(|e| RegexError::Invalid(format!("{e}"))),
         }
@@ -78,6 +81,14 @@ impl JsRegex {
 
     /// Whether the pattern matches anywhere in `haystack` (JavaScript `RegExp.test`).
     pub fn is_match(&self, haystack: &str) -> bool {
+        if needs_units(haystack, self.case_insensitive) {
+            let units = to_units(haystack, self.case_insensitive);
+            return self.is_match_raw(&units);
+        }
+        self.is_match_raw(haystack)
+    }
+
+    fn is_match_raw(&self, haystack: &str) -> bool {
         match &self.engine {
             Engine::Dfa(d) => {
                 matches!(
@@ -91,7 +102,7 @@ impl JsRegex {
 }
 
 /// Translates a JavaScript (non-`u`) pattern into `regex-syntax` syntax.
-fn translate(js: &str) -> Result<String, RegexError> {
+fn translate(js: &str, ci: bool) -> Result<String, RegexError> {
     let chars: alloc::vec::Vec<char> = js.chars().collect();
     let mut out = String::with_capacity(js.len() + 8);
     let mut in_class = false;
@@ -139,28 +150,20 @@ fn translate(js: &str) -> Result<String, RegexError> {
                     }
                     'x' if hex_run(&chars, i, 2).is_some() => {
                         let v = hex_run(&chars, i, 2).unwrap_or(0);
-                        push_code_point(&mut out, v)?;
+                        push_code_point(&mut out, v, ci)?;
                         i += 2;
                     }
+                    // One UTF-16 unit: a surrogate is its placeholder (see `unit_char`).
                     'u' if hex_run(&chars, i, 4).is_some() => {
-                        let mut v = hex_run(&chars, i, 4).unwrap_or(0);
+                        let v = hex_run(&chars, i, 4).unwrap_or(0);
                         i += 4;
-                        let low =
-                            hex_run(&chars, i + 2, 4).filter(|lo| (0xDC00..0xE000).contains(lo));
-                        if let Some(lo) = low
-                            && (0xD800..0xDC00).contains(&v)
-                            && chars.get(i) == Some(&'\\')
-                            && chars.get(i + 1) == Some(&'u')
-                        {
-                            v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
-                            i += 6;
-                        }
-                        push_code_point(&mut out, v)?;
+                        push_code_point(&mut out, v, ci)?;
                     }
                     c if c.is_ascii_alphanumeric() => {
                         // JavaScript treats other escaped letters/digits as the letter itself.
                         out.push(c);
                     }
+                    c if is_unit_mapped(c, ci) => push_units(&mut out, c, ci),
                     c => push_literal(&mut out, c),
                 }
                 continue;
@@ -224,6 +227,7 @@ fn translate(js: &str) -> Result<String, RegexError> {
                 out.push_str("\\{");
             }
             '}' if !in_class => out.push_str("\\}"),
+            c if is_unit_mapped(c, ci) => push_units(&mut out, c, ci),
             c => out.push(c),
         }
         i += 1;
@@ -243,12 +247,86 @@ fn hex_run(chars: &[char], at: usize, n: usize) -> Option<u32> {
     Some(v)
 }
 
-fn push_code_point(out: &mut String, v: u32) -> Result<(), RegexError> {
-    if char::from_u32(v).is_none() {
-        return Err(RegexError::Unsupported("lone surrogate".into()));
-    }
-    out.push_str(&format!("\\x{{{v:x}}}"));
+fn push_code_point(out: &mut String, v: u32, ci: bool) -> Result<(), RegexError> {
+    let c = match char::from_u32(v) {
+        Some(c) if is_unit_mapped(c, ci) => c,
+        Some(_) => {
+            out.push_str(&format!("\\x{{{v:x}}}"));
+            return Ok(());
+        }
+        None => {
+            // A lone surrogate escape: one unit.
+            out.push_str(&format!("\\x{{{:x}}}", unit_char(v as u16) as u32));
+            return Ok(());
+        }
+    };
+    push_units(out, c, ci);
     Ok(())
+}
+
+// JavaScript patterns without the `u` flag match UTF-16 code units, and `i` compares
+// `Canonicalize(ch)` (upper case, kept only if it is one unit and does not turn non-ASCII
+// into ASCII). The engine matches code points with Unicode simple case folding, so pattern
+// and haystack are rewritten where the two differ:
+// - a character outside the BMP is its two surrogates, each a placeholder code point in
+//   plane 15 (`.`, `[^a]` and `\S` then match half of it, and `^..$` all of it, as in JS);
+// - with `i`, the characters whose Unicode fold partners JS does not accept (Kelvin sign,
+//   long s, sharp s, Angstrom sign, ...) become placeholders that fold with nothing.
+// Placeholders never meet real text: every astral character of a rewritten haystack is one.
+
+/// First placeholder: surrogate `0xD800 + n` is `PLACEHOLDERS + n`.
+const PLACEHOLDERS: u32 = 0xF_0000;
+
+/// BMP characters that, under JS `i`, match only themselves although Unicode folds them
+/// together with others.
+const FOLD_ALONE: &[char] = &[
+    '\u{17f}', '\u{390}', '\u{3b0}', '\u{df}', '\u{1e9e}', '\u{1fd3}', '\u{1fe3}', '\u{212a}',
+    '\u{212b}', '\u{fb05}', '\u{fb06}',
+];
+
+fn unit_char(u: u16) -> char {
+    char::from_u32(PLACEHOLDERS + u32::from(u) - 0xD800).unwrap_or('\u{fffd}')
+}
+
+fn is_unit_mapped(c: char, ci: bool) -> bool {
+    c.len_utf16() == 2 || (ci && FOLD_ALONE.contains(&c))
+}
+
+/// The placeholder(s) standing for `c` (which `is_unit_mapped`).
+fn push_units(out: &mut String, c: char, ci: bool) {
+    if ci && let Some(i) = FOLD_ALONE.iter().position(|&f| f == c) {
+        // After the 2048 surrogate placeholders.
+        let p = char::from_u32(PLACEHOLDERS + 0x800 + i as u32).unwrap_or('\u{fffd}');
+        out.push_str(&format!("\\x{{{:x}}}", p as u32));
+        return;
+    }
+    let mut buf = [0u16; 2];
+    for u in c.encode_utf16(&mut buf) {
+        out.push_str(&format!("\\x{{{:x}}}", unit_char(*u) as u32));
+    }
+}
+
+fn needs_units(h: &str, ci: bool) -> bool {
+    h.bytes().any(|b| b >= 0xF0)
+        || (ci && !h.is_ascii() && h.chars().any(|c| FOLD_ALONE.contains(&c)))
+}
+
+/// The haystack with every character `is_unit_mapped` replaced by its placeholder(s).
+fn to_units(h: &str, ci: bool) -> String {
+    let mut out = String::with_capacity(h.len() + 8);
+    for c in h.chars() {
+        if !is_unit_mapped(c, ci) {
+            out.push(c);
+        } else if ci && let Some(i) = FOLD_ALONE.iter().position(|&f| f == c) {
+            out.push(char::from_u32(PLACEHOLDERS + 0x800 + i as u32).unwrap_or('\u{fffd}'));
+        } else {
+            let mut buf = [0u16; 2];
+            for u in c.encode_utf16(&mut buf) {
+                out.push(unit_char(*u));
+            }
+        }
+    }
+    out
 }
 
 fn push_literal(out: &mut String, c: char) {
@@ -322,6 +400,38 @@ mod tests {
             JsRegex::new("(abc", false),
             Err(RegexError::Invalid(_))
         ));
+    }
+
+    /// JS without the `u` flag matches UTF-16 units: `/^..$/.test("𐐀")` and
+    /// `/[😀]/.test("\ud83d…")` are true, `/^.$/.test("𐐀")` is false (checked in Node 20).
+    #[test]
+    fn astral_characters_are_two_units() {
+        assert!(m("^..$", "𐐀"));
+        assert!(!m("^.$", "𐐀"));
+        assert!(!m("^[^a]$", "😀"));
+        assert!(m("^\\S\\S$", "😀"));
+        assert!(m("😀+", "😀"));
+        assert!(m("\\uD83D", "😀"));
+        assert!(m("\\uD83D\\uDE00", "😀"));
+        assert!(m("[😀]", "x😀"));
+        assert!(m("^a😀b$", "a😀b"));
+    }
+
+    /// JS `i` compares `Canonicalize(ch)` (toUpperCase, one unit, never non-ASCII to
+    /// ASCII): `/k/i` does not match the Kelvin sign, `/s/i` not `ſ`, `/ß/i` not `ẞ`,
+    /// `/σ/i` does match `ς` (checked in Node 20).
+    #[test]
+    fn case_insensitive_follows_javascript_canonicalize() {
+        let i = |p: &str, s: &str| JsRegex::new(p, true).expect("compiles").is_match(s);
+        assert!(!i("k", "\u{212a}"));
+        assert!(i("\u{212a}", "\u{212a}"));
+        assert!(!i("s", "ſ"));
+        assert!(!i("ß", "ẞ"));
+        assert!(!i("å", "\u{212b}"));
+        assert!(!i("𐐀", "𐐨"));
+        assert!(i("σ", "ς"));
+        assert!(i("ǅ", "ǆ"));
+        assert!(i("K", "k"));
     }
 
     #[test]
