@@ -24,6 +24,9 @@ pub(crate) enum Clause {
     Nor(Box<[Cond]>),
     And(Box<[Cond]>),
     Not(Cond),
+    /// A shape the JS SDK throws on when it reaches it (`Object.entries(null)`,
+    /// `null.length`): evaluation stops and the whole condition fails closed.
+    Throw,
     SavedGroup(Option<SavedGroupRef>),
     Path(Path, Test),
 }
@@ -101,6 +104,8 @@ pub(crate) enum Op {
     Size(Box<Test>),
     ElemMatchValue(Box<Test>),
     ElemMatchCond(Cond),
+    /// `$elemMatch: null`: false for non-arrays, a JS throw for arrays.
+    ElemMatchNull,
     All {
         items: Box<[Test]>,
         insensitive: bool,
@@ -241,8 +246,11 @@ impl Compiler<'_> {
                     .map(|u| Cond(Box::new([Clause::Path(Path::parse("0"), u)])))
                     .collect())
             }
-            // `null.length` throws in JS.
-            Value::Null => Err(Invalid(format!("{op} is null, which the JS SDK throws on"))),
+            // `null.length` throws in JS when the clause is reached.
+            Value::Null => {
+                self.warn(format!("{op} is null, which the JS SDK throws on; the condition fails closed when it is reached"));
+                Ok(Box::new([Cond(Box::new([Clause::Throw]))]))
+            }
             // An object with a `length` key is iterated by index in JS; nothing sane to mirror.
             Value::Object(m) if m.contains_key("length") => {
                 Err(Invalid(format!("{op} is an object with a length key")))
@@ -262,10 +270,11 @@ impl Compiler<'_> {
     /// A condition that is not an object: JS `evalCondition` iterates `Object.entries(v)`.
     fn loose_cond(&mut self, v: &Value, depth: usize) -> R<Cond> {
         match v {
-            // `Object.entries(null)` throws.
-            Value::Null => Err(Invalid(
-                "a condition is null, which the JS SDK throws on".into(),
-            )),
+            // `Object.entries(null)` throws when reached.
+            Value::Null => {
+                self.warn("a condition is null, which the JS SDK throws on; the condition fails closed when it is reached".into());
+                Ok(Cond(Box::new([Clause::Throw])))
+            }
             // No own enumerable properties: every attribute set passes.
             Value::Bool(_) | Value::Number(_) => {
                 self.warn(format!(
@@ -395,9 +404,8 @@ impl Compiler<'_> {
                     Op::ElemMatchValue(Box::new(self.test(arg, depth + 1)?))
                 }
                 Value::Null => {
-                    return Err(Invalid(
-                        "$elemMatch is null, which the JS SDK throws on".into(),
-                    ));
+                    self.warn("$elemMatch is null, which the JS SDK throws on for arrays; the condition then fails closed".into());
+                    Op::ElemMatchNull
                 }
                 Value::Object(_) => Op::ElemMatchCond(self.cond(arg, depth + 1)?),
                 other => {

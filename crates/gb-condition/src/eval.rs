@@ -1,6 +1,7 @@
 //! Evaluating a compiled condition against attributes.
 
 use alloc::string::String;
+use core::cell::Cell;
 use core::cmp::Ordering;
 
 use serde_json::{Map, Value};
@@ -47,9 +48,28 @@ impl Visited<'_> {
 
 pub(crate) struct Ctx<'g> {
     pub(crate) groups: &'g SavedGroups,
+    /// Set when evaluation reached a shape the JS SDK throws on (`Object.entries(null)`,
+    /// `Object.keys(null)`): the caller then fails the whole condition closed.
+    threw: Cell<bool>,
 }
 
-impl Ctx<'_> {
+impl<'g> Ctx<'g> {
+    pub(crate) fn new(groups: &'g SavedGroups) -> Self {
+        Ctx {
+            groups,
+            threw: Cell::new(false),
+        }
+    }
+
+    /// Whether a JS-throwing shape was reached.
+    pub(crate) fn threw(&self) -> bool {
+        self.threw.get()
+    }
+
+    fn throw(&self) -> bool {
+        self.threw.set(true);
+        false
+    }
     pub(crate) fn cond(&self, c: &Cond, root: Root<'_>, vis: Option<&Visited<'_>>) -> bool {
         c.0.iter().all(|cl| self.clause(cl, root, vis))
     }
@@ -60,6 +80,7 @@ impl Ctx<'_> {
             Clause::Nor(list) => !(list.is_empty() || list.iter().any(|c| self.cond(c, root, vis))),
             Clause::And(list) => list.iter().all(|c| self.cond(c, root, vis)),
             Clause::Not(c) => !self.cond(c, root, vis),
+            Clause::Throw => self.throw(),
             Clause::SavedGroup(None) => false,
             Clause::SavedGroup(Some(r)) => {
                 if Visited::contains(vis, &r.id) {
@@ -155,6 +176,8 @@ impl Ctx<'_> {
                     .any(|e| !e.is_null() && self.test(t, V::of(e), false, vis)),
                 _ => false,
             },
+            // `elemMatch` returns false for a non-array before `isOperatorObject(null)` throws.
+            Op::ElemMatchNull => matches!(actual, V::Arr(_)) && self.throw(),
             Op::ElemMatchCond(c) => match actual {
                 V::Arr(a) => a
                     .iter()

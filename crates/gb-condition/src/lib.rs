@@ -118,7 +118,11 @@ impl Condition {
     /// Whether the attributes seen through `root` satisfy the condition.
     pub fn matches_root(&self, root: Root<'_>, groups: &SavedGroups) -> bool {
         match &self.inner {
-            Some(c) => eval::Ctx { groups }.cond(c, root, None),
+            Some(c) => {
+                let ctx = eval::Ctx::new(groups);
+                // Where the JS SDK would throw, the whole condition fails closed.
+                ctx.cond(c, root, None) && !ctx.threw()
+            }
             None => false,
         }
     }

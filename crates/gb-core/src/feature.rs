@@ -220,8 +220,17 @@ fn parse_feature(
     w: &mut Vec<String>,
     sticky: &mut Vec<String>,
 ) -> Option<Feature> {
-    let Value::Object(mut m) = def else {
-        return None;
+    let mut m = match def {
+        Value::Object(m) => m,
+        // JS `if (!features[id])` is unknownFeature; any other truthy shape (`[]`, `5`,
+        // `"x"`) is a feature without rules or default: `null` from `defaultValue`.
+        other if is_truthy(&other) => {
+            w.push(format!(
+                "feature {key:?}: its definition is not an object; JS evaluates it to null"
+            ));
+            Map::new()
+        }
+        _ => return None,
     };
     let default_value = m.remove("defaultValue").unwrap_or(Value::Null);
     let rules = match m.remove("rules") {

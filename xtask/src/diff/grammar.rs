@@ -363,7 +363,8 @@ impl Gen {
     }
 
     fn loose(&mut self) -> Value {
-        match self.rng.below(7) {
+        match self.rng.below(8) {
+            7 => Value::Null,
             0 => num("5"),
             1 => Value::Bool(self.rng.pct(50)),
             2 => Value::String("ab".into()),
@@ -793,6 +794,11 @@ impl Gen {
         let mut features = Map::new();
         for i in 0..self.n_features {
             let key = format!("f{i}");
+            if self.rng.pct(1) {
+                // A definition that is not an object (JS: falsy is unknown, truthy is null).
+                features.insert(key, self.loose());
+                continue;
+            }
             let mut f = Map::new();
             if self.rng.pct(90) {
                 f.insert("defaultValue".into(), self.value(1));
