@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::regex::{JsRegex, RegexError};
 use crate::value::{Prim, V, with_js_string, write_js_json};
 use crate::version::padded_owned;
+use crate::warning::{Warning, WarningKind};
 
 /// How deeply conditions may nest (logic operators, `$not`, `$elemMatch`, ...).
 pub const MAX_DEPTH: usize = 64;
@@ -194,25 +195,26 @@ impl ValueSet {
 
 /// Why a condition cannot be compiled; the whole condition then fails closed.
 #[derive(Debug)]
-pub(crate) struct Invalid(pub(crate) String);
+pub(crate) struct Invalid(pub(crate) WarningKind, pub(crate) String);
 
 pub(crate) struct Compiler<'w> {
-    pub(crate) warnings: &'w mut Vec<String>,
+    pub(crate) warnings: &'w mut Vec<Warning>,
 }
 
 type R<T> = Result<T, Invalid>;
 
 impl Compiler<'_> {
-    fn warn(&mut self, msg: String) {
-        self.warnings.push(msg);
+    fn warn(&mut self, kind: WarningKind, msg: String) {
+        self.warnings.push(Warning::new(kind, msg));
     }
 
     /// Compiles a top-level condition object.
     pub(crate) fn cond(&mut self, v: &Value, depth: usize) -> R<Cond> {
         if depth > MAX_DEPTH {
-            return Err(Invalid(format!(
-                "condition nested deeper than {MAX_DEPTH} levels"
-            )));
+            return Err(Invalid(
+                WarningKind::TooDeep,
+                format!("condition nested deeper than {MAX_DEPTH} levels"),
+            ));
         }
         let map = match v {
             Value::Object(map) => map,
@@ -226,7 +228,12 @@ impl Compiler<'_> {
                 "$and" => Clause::And(self.cond_list(k, val, depth)?),
                 "$not" => Clause::Not(self.cond(val, depth + 1)?),
                 "$savedGroup" => Clause::SavedGroup(self.saved_group_ref(val)),
-                "$gbTooDeep" => return Err(Invalid("condition nested too deeply to parse".into())),
+                "$gbTooDeep" => {
+                    return Err(Invalid(
+                        WarningKind::TooDeep,
+                        "condition nested too deeply to parse".into(),
+                    ));
+                }
                 path => Clause::Path(Path::parse(path), self.test(val, depth + 1)?),
             };
             clauses.push(c);
@@ -240,7 +247,7 @@ impl Compiler<'_> {
             // JS `evalOr`/`evalAnd` loop `i < conditions.length` over `conditions[i]`: a
             // string is a list of one-character conditions (one UTF-16 unit each).
             Value::String(s) => {
-                self.warn(format!("{op} holds a string, not an array of conditions; JS evaluates it character by character"));
+                self.warn(WarningKind::LooseShape, format!("{op} holds a string, not an array of conditions; JS evaluates it character by character"));
                 Ok(utf16_units(s)
                     .into_iter()
                     .map(|u| Cond(Box::new([Clause::Path(Path::parse("0"), u)])))
@@ -248,20 +255,26 @@ impl Compiler<'_> {
             }
             // `null.length` throws in JS when the clause is reached.
             Value::Null => {
-                self.warn(format!("{op} is null, which the JS SDK throws on; the condition fails closed when it is reached"));
+                self.warn(WarningKind::JsThrows, format!("{op} is null, which the JS SDK throws on; the condition fails closed when it is reached"));
                 Ok(Box::new([Cond(Box::new([Clause::Throw]))]))
             }
             // An object with a `length` key is iterated by index in JS; nothing sane to mirror.
-            Value::Object(m) if m.contains_key("length") => {
-                Err(Invalid(format!("{op} is an object with a length key")))
-            }
+            Value::Object(m) if m.contains_key("length") => Err(Invalid(
+                WarningKind::JsThrows,
+                format!(
+                    "{op} is an object with a length key, which JS indexes as a list; the condition fails closed"
+                ),
+            )),
             // A number, boolean or object has no `length`: an empty list in JS
             // (`$or` passes, `$nor` fails, `$and` passes).
             other => {
-                self.warn(format!(
-                    "{op} needs an array of conditions, not {}; JS treats it as an empty list",
-                    kind(other)
-                ));
+                self.warn(
+                    WarningKind::LooseShape,
+                    format!(
+                        "{op} needs an array of conditions, not {}; JS treats it as an empty list",
+                        kind(other)
+                    ),
+                );
                 Ok(Box::new([]))
             }
         }
@@ -272,21 +285,24 @@ impl Compiler<'_> {
         match v {
             // `Object.entries(null)` throws when reached.
             Value::Null => {
-                self.warn("a condition is null, which the JS SDK throws on; the condition fails closed when it is reached".into());
+                self.warn(WarningKind::JsThrows, "a condition is null, which the JS SDK throws on; the condition fails closed when it is reached".into());
                 Ok(Cond(Box::new([Clause::Throw])))
             }
             // No own enumerable properties: every attribute set passes.
             Value::Bool(_) | Value::Number(_) => {
-                self.warn(format!(
-                    "a condition must be an object, not {}; JS lets everyone pass",
-                    kind(v)
-                ));
+                self.warn(
+                    WarningKind::LooseShape,
+                    format!(
+                        "a condition must be an object, not {}; JS lets everyone pass",
+                        kind(v)
+                    ),
+                );
                 Ok(Cond(Box::new([])))
             }
             // Entries `["0", c0], ["1", c1], ...` over UTF-16 units: attribute "0" must equal
             // the first unit, and so on.
             Value::String(s) => {
-                self.warn("a condition is a string; JS compares attributes \"0\", \"1\", ... to its characters".into());
+                self.warn(WarningKind::LooseShape, "a condition is a string; JS compares attributes \"0\", \"1\", ... to its characters".into());
                 Ok(Cond(
                     utf16_units(s)
                         .into_iter()
@@ -297,7 +313,7 @@ impl Compiler<'_> {
             }
             // Entries `[index, element]`: attribute "0" is tested against the first element.
             Value::Array(items) => {
-                self.warn("a condition is an array; JS tests attributes \"0\", \"1\", ... against its elements".into());
+                self.warn(WarningKind::LooseShape, "a condition is an array; JS tests attributes \"0\", \"1\", ... against its elements".into());
                 let mut clauses = Vec::with_capacity(items.len());
                 for (i, it) in items.iter().enumerate() {
                     clauses.push(Clause::Path(
@@ -313,18 +329,27 @@ impl Compiler<'_> {
 
     fn saved_group_ref(&mut self, v: &Value) -> Option<SavedGroupRef> {
         let Value::Object(m) = v else {
-            self.warn("$savedGroup needs an object reference".into());
+            self.warn(
+                WarningKind::SavedGroup,
+                "$savedGroup needs an object reference".into(),
+            );
             return None;
         };
         let Some(Value::String(id)) = m.get("id") else {
-            self.warn("$savedGroup reference without a string id".into());
+            self.warn(
+                WarningKind::SavedGroup,
+                "$savedGroup reference without a string id".into(),
+            );
             return None;
         };
         let attribute_key = match m.get("attributeKey") {
             None => None,
             Some(Value::String(k)) => Some(k.clone()),
             Some(_) => {
-                self.warn("$savedGroup attributeKey must be a string".into());
+                self.warn(
+                    WarningKind::SavedGroup,
+                    "$savedGroup attributeKey must be a string".into(),
+                );
                 return None;
             }
         };
@@ -337,9 +362,10 @@ impl Compiler<'_> {
     /// Compiles a value condition (`evalConditionValue`).
     pub(crate) fn test(&mut self, v: &Value, depth: usize) -> R<Test> {
         if depth > MAX_DEPTH {
-            return Err(Invalid(format!(
-                "condition nested deeper than {MAX_DEPTH} levels"
-            )));
+            return Err(Invalid(
+                WarningKind::TooDeep,
+                format!("condition nested deeper than {MAX_DEPTH} levels"),
+            ));
         }
         Ok(match v {
             Value::String(s) => Test::Str {
@@ -389,7 +415,7 @@ impl Compiler<'_> {
                         insensitive,
                     }
                 }
-                _ => self.js_false(op, "needs an array"),
+                _ => self.js_false(WarningKind::BadArgument, op, "needs an array"),
             },
             "$inGroup" | "$notInGroup" => Op::InGroup {
                 id: with_js_string(V::of(arg), |s| String::from(s)),
@@ -404,16 +430,20 @@ impl Compiler<'_> {
                     Op::ElemMatchValue(Box::new(self.test(arg, depth + 1)?))
                 }
                 Value::Null => {
-                    self.warn("$elemMatch is null, which the JS SDK throws on for arrays; the condition then fails closed".into());
+                    self.warn(WarningKind::JsThrows, "$elemMatch is null, which the JS SDK throws on for arrays; the condition then fails closed".into());
                     Op::ElemMatchNull
                 }
                 Value::Object(_) => Op::ElemMatchCond(self.cond(arg, depth + 1)?),
                 other => {
-                    self.warn(format!(
+                    self.warn(WarningKind::LooseShape, format!(
                         "$elemMatch needs an object, not {}; JS tests it as a condition on each element",
                         kind(other)
                     ));
-                    Op::ElemMatchCond(self.loose_cond(other, depth + 1)?)
+                    // One warning for the shape, not a second one from `loose_cond`.
+                    let n = self.warnings.len();
+                    let c = self.loose_cond(other, depth + 1)?;
+                    self.warnings.truncate(n);
+                    Op::ElemMatchCond(c)
                 }
             },
             "$all" | "$alli" => match arg {
@@ -424,32 +454,39 @@ impl Compiler<'_> {
                         .collect::<R<_>>()?,
                     insensitive: op == "$alli",
                 },
-                _ => self.js_false(op, "needs an array"),
+                _ => self.js_false(WarningKind::BadArgument, op, "needs an array"),
             },
             "$regex" | "$regexi" => match arg {
                 Value::String(p) => match JsRegex::new(p, op == "$regexi") {
                     Ok(r) => Op::Regex(Box::new(r)),
                     Err(RegexError::Unsupported(why)) => {
-                        return Err(Invalid(format!(
-                            "{op} {p:?} uses {why}, which cannot run in linear time"
-                        )));
+                        return Err(Invalid(
+                            WarningKind::FailClosedRegex,
+                            format!("{op} {p:?} uses {why}, which cannot run in linear time"),
+                        ));
                     }
-                    Err(RegexError::Invalid(why)) => {
-                        self.js_false(op, &format!("has an invalid pattern {p:?}: {why}"))
-                    }
+                    Err(RegexError::Invalid(why)) => self.js_false(
+                        WarningKind::InvalidRegex,
+                        op,
+                        &format!("has an invalid pattern {p:?}: {why}"),
+                    ),
                 },
-                _ => self.js_false(op, "needs a string pattern"),
+                _ => self.js_false(WarningKind::BadArgument, op, "needs a string pattern"),
             },
             "$type" => match arg {
                 Value::String(t) => Op::Type(t.clone()),
-                _ => self.js_false(op, "needs a string"),
+                _ => self.js_false(WarningKind::BadArgument, op, "needs a string"),
             },
-            unknown => self.js_false(unknown, "is not a known operator"),
+            unknown => self.js_false(
+                WarningKind::UnknownOperator,
+                unknown,
+                "is not a known operator",
+            ),
         })
     }
 
-    fn js_false(&mut self, op: &str, why: &str) -> Op {
-        self.warn(format!("{op} {why}; it evaluates to false"));
+    fn js_false(&mut self, kind: WarningKind, op: &str, why: &str) -> Op {
+        self.warn(kind, format!("{op} {why}; it evaluates to false"));
         Op::False
     }
 }
@@ -490,8 +527,8 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// Formats a compile failure for the warnings list.
-pub(crate) fn describe(e: &Invalid) -> String {
+pub(crate) fn describe(e: &Invalid) -> Warning {
     let mut s = "condition disabled: ".to_string();
-    s.push_str(&e.0);
-    s
+    s.push_str(&e.1);
+    Warning::new(e.0, s)
 }

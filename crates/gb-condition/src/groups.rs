@@ -76,14 +76,23 @@ impl SavedGroups {
                         // JS: `!entry.condition || typeof entry.condition !== "object"`
                         // matches nobody; an array is an object there.
                         Some(c @ (Value::Object(_) | Value::Array(_))) => {
-                            let mut comp = Compiler { warnings };
-                            match comp.cond(c, 1) {
+                            let mut found = Vec::new();
+                            let mut comp = Compiler {
+                                warnings: &mut found,
+                            };
+                            let g = match comp.cond(c, 1) {
                                 Ok(c) => Group::Condition(Some(c)),
                                 Err(e) => {
-                                    warnings.push(format!("saved group {id:?}: {}", describe(&e)));
+                                    found.push(describe(&e));
                                     Group::Condition(None)
                                 }
-                            }
+                            };
+                            warnings.extend(
+                                found
+                                    .into_iter()
+                                    .map(|w| format!("saved group {id:?}: {w}")),
+                            );
+                            g
                         }
                         _ => {
                             warnings.push(format!(

@@ -55,6 +55,7 @@ mod groups;
 mod regex;
 mod value;
 mod version;
+mod warning;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -66,6 +67,7 @@ pub use eval::Root;
 pub use groups::SavedGroups;
 pub use regex::{JsRegex, REGEX_SIZE_LIMIT, RegexError};
 pub use value::{attr_get, write_js_json, write_js_number, write_js_string};
+pub use warning::{Warning, WarningKind};
 
 /// A compiled condition.
 #[derive(Debug)]
@@ -83,6 +85,16 @@ impl Condition {
 
     /// Like [`Condition::compile`], appending a message to `warnings` for every problem found.
     pub fn compile_with_warnings(condition: &Value, warnings: &mut Vec<String>) -> Condition {
+        let mut w = Vec::new();
+        let c = Self::compile_with_diagnostics(condition, &mut w);
+        warnings.extend(w.into_iter().map(|w| w.message));
+        c
+    }
+
+    /// Like [`Condition::compile`], appending a structured [`Warning`] for every problem
+    /// found (loose shapes evaluated as JS does, JS-throwing shapes, fail-closed regexes,
+    /// unknown operators, ...).
+    pub fn compile_with_diagnostics(condition: &Value, warnings: &mut Vec<Warning>) -> Condition {
         let mut c = compile::Compiler { warnings };
         match c.cond(condition, 0) {
             Ok(cond) => Condition { inner: Some(cond) },
