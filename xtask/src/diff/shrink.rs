@@ -9,7 +9,7 @@ use super::{first_difference, rust};
 
 /// At most this many candidate cases are tried, and for at most this long.
 const MAX_TRIES: usize = 4000;
-const MAX_TIME: Duration = Duration::from_secs(120);
+const MAX_TIME: Duration = Duration::from_secs(40);
 
 fn differs(js: &mut Node, case: &Value) -> bool {
     match js.eval(case) {
