@@ -127,6 +127,20 @@ impl Condition {
         self.matches_root(Root::Map(attributes), groups)
     }
 
+    /// Like [`Condition::matches_map`], but `None` where the JS SDK would throw (it reached a
+    /// shape such as `$not: null`); [`Condition::matches_map`] answers `false` there. For
+    /// callers that, like the JS SDK, recover from the throw differently (bandit leaves).
+    pub fn eval_map(&self, attributes: &Map<String, Value>, groups: &SavedGroups) -> Option<bool> {
+        match &self.inner {
+            Some(c) => {
+                let ctx = eval::Ctx::new(groups);
+                let r = ctx.cond(c, Root::Map(attributes), None);
+                (!ctx.threw()).then_some(r)
+            }
+            None => Some(false),
+        }
+    }
+
     /// Whether the attributes seen through `root` satisfy the condition.
     pub fn matches_root(&self, root: Root<'_>, groups: &SavedGroups) -> bool {
         match &self.inner {

@@ -285,10 +285,18 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
                     }
                 }
                 RuleKind::Bandit { leaves, fallback } => {
-                    let exp = leaves
-                        .iter()
-                        .find(|(c, _)| c.matches_map(self.attrs(), &fs.saved_groups))
-                        .map_or(fallback, |(_, e)| e);
+                    // JS catches a throw in leaf selection and uses the fallback weights.
+                    let mut exp = fallback;
+                    for (c, e) in leaves {
+                        match c.eval_map(self.attrs(), &fs.saved_groups) {
+                            Some(true) => {
+                                exp = e;
+                                break;
+                            }
+                            Some(false) => {}
+                            None => break,
+                        }
+                    }
                     if let Some(r) = self.rule_experiment(fkey, index, exp, &rule.id, &here) {
                         return r;
                     }

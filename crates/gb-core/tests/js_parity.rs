@@ -56,3 +56,21 @@ fn loose_rule_conditions_evaluate_as_javascript() {
     let p = r#"{"features":{"f":{"defaultValue":0,"rules":[{"condition":"","force":1}]}}}"#;
     assert_eq!(eval(p, json!({}), "f")["value"], json!(1));
 }
+
+/// Found by `cargo xtask diff --seed 2026` (batch 2573). JS wraps bandit leaf selection in
+/// `try`: a leaf condition that throws (`$not: null`) ends the search and the fallback leaf
+/// (`-1`, the rule's or equal weights) is used, not the next matching leaf.
+#[test]
+fn bandit_leaf_selection_that_throws_uses_the_fallback() {
+    let p = r#"{"features":{"f":{"rules":[{"key":"e","contextualBanditRef":"cb","contextualVariations":[1,2]}]}},
+        "contextualBandits":{"cb":{"banditVersion":2,"contexts":[
+            {"leafId":0,"condition":{"$not":null},"weights":[0,1]},
+            {"leafId":1,"condition":{},"weights":[1,0]}]}}}"#;
+    let got = eval(p, json!({"id": "u1"}), "f");
+    let want = json!({"value":2,"on":true,"off":false,"source":"experiment","ruleId":"",
+        "experiment":{"variations":[1,2],"key":"e","contextualBandit":{"leafId":-1,"variationWeights":[0.5,0.5],"banditVersion":2}},
+        "experimentResult":{"key":"1","featureId":"f","inExperiment":true,"hashUsed":true,"variationId":1,"value":2,
+            "hashAttribute":"id","hashValue":"u1","stickyBucketUsed":false,"bucket":0.554,
+            "leafId":-1,"variationWeights":[0.5,0.5],"banditVersion":2}});
+    assert_eq!(got, want);
+}

@@ -7,7 +7,7 @@
 //! shrunk and printed as a ready regression test, and the command fails.
 //!
 //! ```text
-//! cargo xtask diff [--seconds N] [--seed S] [--pairs P] [--features F] [--users U]
+//! cargo xtask diff [--seconds N] [--seed S] [--pairs P] [--from-batch B] [--features F] [--users U]
 //! ```
 
 mod compare;
@@ -30,6 +30,7 @@ struct Options {
     seconds: u64,
     seed: u64,
     pairs: Option<u64>,
+    from_batch: u64,
     features: usize,
     users: usize,
 }
@@ -43,6 +44,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         seconds: 60,
         seed: fresh % 1_000_000_000,
         pairs: None,
+        from_batch: 0,
         features: 24,
         users: 40,
     };
@@ -57,6 +59,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--seconds" => o.seconds = val("--seconds")?,
             "--seed" => o.seed = val("--seed")?,
             "--pairs" => o.pairs = Some(val("--pairs")?),
+            "--from-batch" => o.from_batch = val("--from-batch")?,
             "--features" => o.features = val("--features")?.clamp(1, 200) as usize,
             "--users" => o.users = val("--users")?.clamp(1, 1000) as usize,
             other => return Err(format!("unknown option {other}")),
@@ -125,7 +128,7 @@ pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             eprintln!(
-                "usage: cargo xtask diff [--seconds N] [--seed S] [--pairs P] [--features F] [--users U]"
+                "usage: cargo xtask diff [--seconds N] [--seed S] [--pairs P] [--from-batch B] [--features F] [--users U]"
             );
             return ExitCode::FAILURE;
         }
@@ -154,7 +157,7 @@ pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
     let start = Instant::now();
     let deadline = start + Duration::from_secs(o.seconds);
     let mut last_report = start;
-    let (mut pairs, mut threw, mut batches) = (0u64, 0u64, 0u64);
+    let (mut pairs, mut threw, mut batches) = (0u64, 0u64, o.from_batch);
     while Instant::now() < deadline && o.pairs.is_none_or(|p| pairs < p) {
         let b = batch(&o, batches);
         let jv = match js.eval(&b) {
@@ -169,9 +172,12 @@ pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
         threw += t;
         if let Some((u, f)) = diff {
             println!(
-                "DIFFERENCE in batch {batches} of seed {} (user {u}, feature {f})",
-                o.seed
+                "DIFFERENCE in batch {batches} of seed {} (user {u}, feature {f}); reproduce with \
+                 cargo xtask diff --seed {} --from-batch {batches}",
+                o.seed, o.seed
             );
+            println!("JS SDK 1.8.0: {}", jv["results"][u][f]);
+            println!("gb-core:      {}", rv["results"][u][f]);
             shrink::report(&mut js, &b, u, f, o.seed, batches);
             return ExitCode::FAILURE;
         }
