@@ -93,7 +93,7 @@ fn js_json_text_matches_json_stringify() {
         &mut s,
         &json!({"b": [1.0, -0.0, "q\"\n\u{1}"], "1": null, "0": true}),
     )
-    .unwrap();
+    .expect("writes");
     assert_eq!(s, r#"{"0":true,"1":null,"b":[1,0,"q\"\n\u0001"]}"#);
 }
 

@@ -5,8 +5,8 @@ use gb_core::{FeatureSet, StickyBucketDocs, User};
 use serde_json::{Value, json};
 
 fn eval(payload: &str, attrs: Value, key: &str) -> Value {
-    let fs = FeatureSet::from_json_str(payload).unwrap();
-    let user = User::new(attrs.as_object().unwrap());
+    let fs = FeatureSet::from_json_str(payload).expect("payload");
+    let user = User::new(attrs.as_object().expect("object"));
     fs.eval_feature(key, &user).to_json()
 }
 
@@ -17,15 +17,15 @@ fn sticky_attribute_value_is_json_stringify() {
     let fs = FeatureSet::from_json_str(
         r#"{"features":{"f23":{"rules":[{"variations":[4294967295,[]]}]}}}"#,
     )
-    .unwrap();
+    .expect("payload");
     let attrs = json!({"id": [-0.0]});
-    let user = User::new(attrs.as_object().unwrap());
+    let user = User::new(attrs.as_object().expect("object"));
     let mut docs = StickyBucketDocs::new();
     let r = fs.eval_feature_with("f23", &user, Some(&mut docs), &mut ());
     assert_eq!(r.source.as_str(), "experiment");
     let keys: Vec<String> = docs.docs().map(|d| d.key()).collect();
     assert_eq!(keys, ["id||[0]"]);
-    let doc = docs.docs().next().unwrap();
+    let doc = docs.docs().next().expect("a document");
     assert_eq!(doc.attribute_value, "[0]");
     assert_eq!(doc.assignments.get("f23__0").map(String::as_str), Some("0"));
 }

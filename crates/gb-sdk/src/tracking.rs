@@ -6,7 +6,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use core::fmt::Write as _;
-use core::hash::{BuildHasher, Hash, Hasher};
+use core::hash::BuildHasher;
 use core::panic::AssertUnwindSafe;
 use std::collections::HashSet;
 use std::collections::hash_map::RandomState;
@@ -267,9 +267,7 @@ impl Dedup {
         let _ = gb_core::gb_condition::write_js_string(&mut key, hash_value);
         key.push_str(experiment_key);
         let _ = write!(key, "{variation_id}");
-        let mut h = self.hasher.build_hasher();
-        key.hash(&mut h);
-        let digest = h.finish();
+        let digest = self.hasher.hash_one(&key);
         // The low bits pick the shard; usize is at least 16 bits wide.
         let shard = &self.shards[(digest as usize) % SHARDS];
         let mut s = shard.lock().unwrap_or_else(PoisonError::into_inner);

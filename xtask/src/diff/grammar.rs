@@ -262,7 +262,7 @@ impl Gen {
     }
 
     fn number(&mut self) -> Value {
-        num(*self.rng.pick(NUMBERS))
+        num(self.rng.pick::<&str>(NUMBERS))
     }
 
     /// A scalar (or, at low depth, an array or object) attribute-like value.
@@ -490,9 +490,9 @@ impl Gen {
                     // earlier pattern with the same `String(arg)` sits in its module-level
                     // regex cache (a history-dependent JS quirk kept out of the grammar: no
                     // pattern above is the `String()` of these).
-                    num(*self
+                    num(self
                         .rng
-                        .pick(&["5", "1.5", "[]", "{}", "null", "false", "[1,2]"]))
+                        .pick::<&str>(&["5", "1.5", "[]", "{}", "null", "false", "[1,2]"]))
                 } else {
                     Value::String((*self.rng.pick(REGEXES)).into())
                 }
@@ -569,13 +569,13 @@ impl Gen {
     }
 
     fn coverage(&mut self) -> Value {
-        num(*self.rng.pick(&[
+        num(self.rng.pick::<&str>(&[
             "0", "1", "0.5", "0.3", "0.9999", "-0.1", "1.2", "0.05", "0.999",
         ]))
     }
 
     fn hash_version(&mut self) -> Value {
-        num(*self.rng.pick(&["1", "2", "2", "3"]))
+        num(self.rng.pick::<&str>(&["1", "2", "2", "3"]))
     }
 
     fn range(&mut self) -> Value {
@@ -749,13 +749,13 @@ impl Gen {
         if self.rng.pct(20) {
             r.insert(
                 "bucketVersion".into(),
-                num(*self.rng.pick(&["0", "1", "2"])),
+                num(self.rng.pick::<&str>(&["0", "1", "2"])),
             );
         }
         if self.rng.pct(15) {
             r.insert(
                 "minBucketVersion".into(),
-                num(*self.rng.pick(&["0", "1", "2"])),
+                num(self.rng.pick::<&str>(&["0", "1", "2"])),
             );
         }
         if self.rng.pct(15) {

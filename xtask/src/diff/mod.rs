@@ -16,9 +16,10 @@ mod node;
 mod rust;
 mod shrink;
 
+use core::time::Duration;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 

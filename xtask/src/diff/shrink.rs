@@ -1,6 +1,7 @@
 //! Shrinking a differing case and printing it as a ready regression test.
 
-use std::time::{Duration, Instant};
+use core::time::Duration;
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
