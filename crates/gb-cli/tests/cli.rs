@@ -558,7 +558,7 @@ fn lint_prints_structured_warnings_and_exits_1() {
     );
     let run = gb(&["lint", "--payload", &payload, "--json"]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
-    let found: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let found: Value = serde_json::from_str(&run.stdout).expect("JSON");
     let kinds: Vec<&str> = found
         .as_array()
         .expect("array")
