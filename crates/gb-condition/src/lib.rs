@@ -11,11 +11,16 @@
 //! a missing attribute compares as `null`, relational operators compare mixed types as
 //! JavaScript does, and arrays and objects compare by their JSON text.
 //!
-//! Nothing here panics on input. A condition that cannot be compiled (wrong shapes in logic
-//! operators, nesting deeper than [`MAX_DEPTH`], regular expressions that need lookaround or
-//! backreferences) evaluates to `false` and yields a warning. Where the reference SDK itself
-//! evaluates an operator to `false` (an unknown operator, an invalid pattern) this crate does
-//! the same, and warns.
+//! Nothing here panics on input. Malformed shapes the reference evaluates deterministically
+//! (`$or: 5`, `$elemMatch: 5`, a string or array as a condition) are evaluated exactly as it
+//! does, and reported as a structured [`Warning`]. Where the reference throws (`$not: null`,
+//! `$elemMatch: null` on an array) the whole condition is `false`. A condition nesting deeper
+//! than [`MAX_DEPTH`] or holding a regular expression that needs lookaround or backreferences
+//! is not compiled: it evaluates to `false` and warns. Where the reference itself evaluates an
+//! operator to `false` (an unknown operator, an invalid pattern) this crate does the same, and
+//! warns. Case-insensitive operators lower with the full Unicode mapping of JS
+//! `toLowerCase()`; object equality is `JSON.stringify` text with JS key order
+//! ([`write_js_json`]); regular expressions match UTF-16 code units as JS does without `u`.
 //!
 //! `#![no_std]` with `alloc`: it runs on microcontrollers and in wasm.
 //!
