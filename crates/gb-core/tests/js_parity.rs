@@ -74,3 +74,12 @@ fn bandit_leaf_selection_that_throws_uses_the_fallback() {
             "leafId":-1,"variationWeights":[0.5,0.5],"banditVersion":2}});
     assert_eq!(got, want);
 }
+
+/// Found by `cargo xtask diff --seed 424242` (batch 2): `Object.entries([])` is empty, so an
+/// empty array as a rule condition (truthy in JS) lets everyone pass.
+#[test]
+fn empty_array_condition_passes() {
+    let p = r#"{"features":{"f5":{"rules":[{"condition":[],"force":[]}]}}}"#;
+    let want = json!({"value":[],"on":true,"off":false,"source":"force","ruleId":""});
+    assert_eq!(eval(p, json!({}), "f5"), want);
+}
