@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
 use crate::regex::{JsRegex, RegexError};
-use crate::value::{Prim, V, with_js_string, write_js_json};
+use crate::value::{Prim, V, array_index_key, with_js_string, write_js_json};
 use crate::version::padded_owned;
 use crate::warning::{Warning, WarningKind};
 
@@ -221,7 +221,11 @@ impl Compiler<'_> {
             other => return self.loose_cond(other, depth),
         };
         let mut clauses = Vec::with_capacity(map.len());
-        for (k, val) in map {
+        // JS `Object.entries` order: integer-like keys ascending, then insertion order. It
+        // decides which clause short-circuits before a shape JS throws on.
+        let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+        entries.sort_by_key(|(k, _)| array_index_key(k).map_or(1u64 << 32, u64::from));
+        for (k, val) in entries {
             let c = match k.as_str() {
                 "$or" => Clause::Or(self.cond_list(k, val, depth)?),
                 "$nor" => Clause::Nor(self.cond_list(k, val, depth)?),

@@ -172,3 +172,14 @@ fn condition_saved_group_may_be_an_array() {
     assert!(c.matches(&json!({"0": 1}), &groups));
     assert!(!c.matches(&json!({"0": 2}), &groups));
 }
+
+/// Found by `cargo xtask diff --seed 2027` (batch 761). `evalCondition` walks
+/// `Object.entries(condition)`, integer-like keys first: `"0": {}` fails before the
+/// throwing `$or: null` is reached, so `$not` of it passes.
+#[test]
+fn clauses_run_in_javascript_property_order() {
+    let c: Value = serde_json::from_str(r#"{"$not": {"$or": null, "0": {}}}"#).expect("condition");
+    assert!(eval(json!({}), c));
+    // Without the integer key first, JS throws (fails closed here).
+    assert!(!eval(json!({}), json!({"$not": {"$or": null, "a": {}}})));
+}
