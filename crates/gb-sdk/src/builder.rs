@@ -13,7 +13,8 @@ use arc_swap::ArcSwap;
 use gb_core::{Experiment, FeatureSet};
 use gb_sticky::StickyBucketService;
 use gb_transport::{
-    BackoffConfig, DecryptionKey, FeatureSource, HttpConfig, HyperTransport, Payload, Transport,
+    BackoffConfig, DecryptionKey, Dial, FeatureSource, HttpConfig, HyperTransport, NetworkConfig,
+    Payload, ProxyConfig, TlsConfig, Transport,
 };
 use serde_json::{Map, Value};
 use tokio::sync::{Notify, mpsc, watch};
@@ -77,6 +78,7 @@ pub struct GrowthBookBuilder {
     connect_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     headers: Vec<(String, String)>,
+    network: NetworkConfig,
     transport: Option<Arc<dyn Transport>>,
     caches: Vec<Arc<dyn FeatureCache>>,
     sticky: Option<Arc<dyn StickyBucketService>>,
@@ -104,6 +106,7 @@ impl Default for GrowthBookBuilder {
             connect_timeout: None,
             request_timeout: None,
             headers: Vec::new(),
+            network: NetworkConfig::default(),
             transport: None,
             caches: Vec::new(),
             sticky: None,
@@ -252,6 +255,28 @@ impl GrowthBookBuilder {
         self
     }
 
+    /// Which certificates to trust (default: the webpki roots). Add a private CA with
+    /// [`TlsConfig::with_root_pem`]; a failed handshake is a typed
+    /// [`ErrorKind::Tls`](gb_transport::ErrorKind::Tls) error and keeps the last good features.
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.network.tls = tls;
+        self
+    }
+
+    /// Which HTTP proxy to tunnel through (default: `HTTPS_PROXY` / `HTTP_PROXY` /
+    /// `NO_PROXY` from the environment; [`ProxyConfig::none`] opts out).
+    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.network.proxy = proxy;
+        self
+    }
+
+    /// A connector hook that opens the byte stream in place of TCP (proxy tunnel and TLS still
+    /// run on top of it).
+    pub fn dialer(mut self, dialer: Arc<dyn Dial>) -> Self {
+        self.network.dialer = Some(dialer);
+        self
+    }
+
     /// Reconnect and retry backoff (defaults: 1 s doubling to 30 s, jitter 50 %).
     pub fn backoff(mut self, backoff: BackoffConfig) -> Self {
         self.backoff = backoff;
@@ -259,7 +284,8 @@ impl GrowthBookBuilder {
     }
 
     /// A custom transport instead of the built-in hyper one (tests, another HTTP client, a
-    /// proxy). The host, key, timeouts and headers options do not apply to it.
+    /// proxy). The host, key, timeouts, headers, TLS, proxy and dialer options do not apply
+    /// to it.
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = Some(transport);
         self
@@ -402,6 +428,7 @@ impl GrowthBookBuilder {
         let mut http = HttpConfig::new(key.clone()).api_host(self.api_host.clone());
         http.streaming_host.clone_from(&self.streaming_host);
         http.headers.clone_from(&self.headers);
+        http.network = self.network.clone();
         if let Some(t) = self.connect_timeout {
             http.connect_timeout = t;
         }

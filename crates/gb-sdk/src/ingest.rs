@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use gb_core::{Experiment, FeatureSource, is_truthy};
-use gb_transport::{BoxFuture, ErrorKind, HyperClient, TransportError};
+use gb_transport::{BoxFuture, ErrorKind, HyperClient, NetworkConfig, TransportError};
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Uri};
 use http_body_util::{BodyExt as _, Full, Limited};
@@ -185,6 +185,28 @@ impl HttpEventSink {
         connect_timeout: Duration,
         request_timeout: Duration,
     ) -> Result<Self> {
+        Self::with_network(
+            ingestor_host,
+            client_key,
+            &NetworkConfig::default(),
+            connect_timeout,
+            request_timeout,
+        )
+    }
+
+    /// A sink for `ingestor_host` and `client_key` with these trust, proxy and dialer
+    /// settings.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if the host and key do not form a URL, or TLS or the proxy cannot be
+    /// set up.
+    pub fn with_network(
+        ingestor_host: &str,
+        client_key: &str,
+        network: &NetworkConfig,
+        connect_timeout: Duration,
+        request_timeout: Duration,
+    ) -> Result<Self> {
         let key = percent_encoding::utf8_percent_encode(client_key, QUERY_VALUE);
         let url = format!(
             "{}/track?client_key={key}",
@@ -193,8 +215,8 @@ impl HttpEventSink {
         let uri = url
             .parse::<Uri>()
             .map_err(|_| config_error("the ingestor host does not form a valid URL"))?;
-        let client = gb_transport::http::https_client(connect_timeout)
-            .map_err(|_| config_error("TLS setup failed"))?;
+        let client = gb_transport::http::http_client(network, connect_timeout)
+            .map_err(|e| config_error(&e.to_string()))?;
         Ok(Self {
             client,
             uri,
@@ -482,6 +504,7 @@ pub struct TrackingPluginBuilder {
     callback: Option<EventCallback>,
     filter: Option<EventFilter>,
     sink: Option<Arc<dyn EventSink>>,
+    network: NetworkConfig,
 }
 
 impl fmt::Debug for TrackingPluginBuilder {
@@ -607,6 +630,13 @@ impl TrackingPluginBuilder {
         self
     }
 
+    /// Trust, proxy and dialer for the built-in [`HttpEventSink`] (default: the webpki roots,
+    /// the proxy from the environment, TCP).
+    pub fn network(mut self, network: NetworkConfig) -> Self {
+        self.network = network;
+        self
+    }
+
     /// Sends batches with `sink` instead of the built-in [`HttpEventSink`].
     pub fn sink(mut self, sink: Arc<dyn EventSink>) -> Self {
         self.sink = Some(sink);
@@ -628,9 +658,10 @@ impl TrackingPluginBuilder {
         }
         let sink = match self.sink {
             Some(s) => s,
-            None => Arc::new(HttpEventSink::new(
+            None => Arc::new(HttpEventSink::with_network(
                 &self.ingestor_host,
                 &self.client_key,
+                &self.network,
                 self.connect_timeout,
                 self.request_timeout,
             )?),
@@ -713,6 +744,7 @@ impl GrowthBookTrackingPlugin {
             callback: None,
             filter: None,
             sink: None,
+            network: NetworkConfig::default(),
         }
     }
 

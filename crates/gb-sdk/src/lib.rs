@@ -40,7 +40,9 @@ pub use tracking::{FeatureUsageCallback, Plugin, TrackingCallback};
 pub use user::UserContext;
 
 pub use gb_core::{Experiment, FeatureSource};
-pub use gb_transport::{BackoffConfig, Transport, TransportError};
+pub use gb_transport::{
+    BackoffConfig, Dial, NetworkConfig, ProxyConfig, TlsConfig, Transport, TransportError,
+};
 
 /// The evaluation core (borrowed results, `FeatureSet`, hashing), for advanced use.
 pub use gb_core;

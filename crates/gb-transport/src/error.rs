@@ -103,6 +103,11 @@ pub enum ErrorKind {
     Decrypt,
     /// The event stream broke its protocol (a bad `features` event, for instance).
     Protocol,
+    /// The TLS handshake failed ([`TransportError::tls_failure`] says why).
+    Tls,
+    /// The proxy could not be reached or refused the tunnel
+    /// ([`TransportError::proxy_failure`] says why).
+    Proxy,
 }
 
 impl ErrorKind {
@@ -118,8 +123,79 @@ impl ErrorKind {
             Self::InvalidPayload => "body is not a valid GrowthBook payload",
             Self::Decrypt => "payload decryption failed",
             Self::Protocol => "event stream protocol error",
+            Self::Tls => "TLS handshake failed",
+            Self::Proxy => "proxy failed",
         }
     }
+}
+
+/// Why a TLS handshake failed: the detail of an [`ErrorKind::Tls`] error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsFailure {
+    /// The server's certificate does not chain to a trusted root (a private CA not added with
+    /// `TlsConfig::with_root_pem`, or a self-signed certificate).
+    UnknownIssuer,
+    /// The server's certificate (or one in its chain) has expired.
+    Expired,
+    /// The server's certificate is not valid yet (check the clock).
+    NotYetValid,
+    /// The server's certificate is not valid for the host name in the URL.
+    WrongHostName,
+    /// The server's certificate has been revoked.
+    Revoked,
+    /// The server's certificate was rejected for another reason (bad signature, bad encoding,
+    /// wrong purpose, ...).
+    BadCertificate,
+    /// The handshake failed without a certificate verdict (no common protocol version or cipher
+    /// suite, an alert from the server, the connection closed mid-handshake, ...).
+    Handshake,
+}
+
+impl fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownIssuer => "certificate is not signed by a trusted CA",
+            Self::Expired => "certificate has expired",
+            Self::NotYetValid => "certificate is not valid yet",
+            Self::WrongHostName => "certificate is not valid for this host name",
+            Self::Revoked => "certificate has been revoked",
+            Self::BadCertificate => "certificate was rejected",
+            Self::Handshake => "handshake failed",
+        })
+    }
+}
+
+/// Why a proxy failed: the detail of an [`ErrorKind::Proxy`] error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProxyFailure {
+    /// No TCP connection to the proxy itself.
+    Unreachable,
+    /// The proxy answered `407 Proxy Authentication Required` (missing or wrong credentials).
+    AuthRequired,
+    /// The proxy answered the `CONNECT` with another non-200 status, or closed the connection.
+    Refused,
+    /// The proxy's answer was not HTTP, or its headers were too long.
+    BadResponse,
+}
+
+impl fmt::Display for ProxyFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Unreachable => "cannot connect to the proxy",
+            Self::AuthRequired => "proxy requires authentication (407)",
+            Self::Refused => "proxy refused the tunnel",
+            Self::BadResponse => "proxy sent an invalid response",
+        })
+    }
+}
+
+/// The typed detail of a network failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    Tls(TlsFailure),
+    Proxy(ProxyFailure),
 }
 
 type Source = Arc<dyn core::error::Error + Send + Sync + 'static>;
@@ -134,6 +210,7 @@ pub struct TransportError {
     status: Option<u16>,
     retry_after: Option<Duration>,
     message: Option<String>,
+    detail: Option<Detail>,
     source: Option<Source>,
 }
 
@@ -145,6 +222,7 @@ impl TransportError {
             status: None,
             retry_after: None,
             message: Some(message.into()),
+            detail: None,
             source: None,
         }
     }
@@ -156,6 +234,7 @@ impl TransportError {
             status: None,
             retry_after: None,
             message: None,
+            detail: None,
             source: None,
         }
     }
@@ -165,6 +244,22 @@ impl TransportError {
         Self {
             status: Some(status),
             ..Self::from_kind(ErrorKind::Status)
+        }
+    }
+
+    /// An [`ErrorKind::Tls`] error with its reason.
+    pub fn tls(failure: TlsFailure) -> Self {
+        Self {
+            detail: Some(Detail::Tls(failure)),
+            ..Self::from_kind(ErrorKind::Tls)
+        }
+    }
+
+    /// An [`ErrorKind::Proxy`] error with its reason.
+    pub fn proxy(failure: ProxyFailure) -> Self {
+        Self {
+            detail: Some(Detail::Proxy(failure)),
+            ..Self::from_kind(ErrorKind::Proxy)
         }
     }
 
@@ -214,6 +309,22 @@ impl TransportError {
         self.retry_after
     }
 
+    /// Why the TLS handshake failed, for [`ErrorKind::Tls`] errors.
+    pub fn tls_failure(&self) -> Option<TlsFailure> {
+        match self.detail {
+            Some(Detail::Tls(failure)) => Some(failure),
+            _ => None,
+        }
+    }
+
+    /// Why the proxy failed, for [`ErrorKind::Proxy`] errors.
+    pub fn proxy_failure(&self) -> Option<ProxyFailure> {
+        match self.detail {
+            Some(Detail::Proxy(failure)) => Some(failure),
+            _ => None,
+        }
+    }
+
     /// The decryption failure, for [`ErrorKind::Decrypt`] errors.
     pub fn decrypt_error(&self) -> Option<&DecryptError> {
         self.source
@@ -232,6 +343,9 @@ impl fmt::Debug for TransportError {
         if let Some(delay) = self.retry_after {
             d.field("retry_after", &delay);
         }
+        if let Some(detail) = &self.detail {
+            d.field("detail", detail);
+        }
         if let Some(message) = &self.message {
             d.field("message", message);
         }
@@ -247,6 +361,11 @@ impl fmt::Display for TransportError {
         f.write_str(self.kind.describe())?;
         if let Some(status) = self.status {
             write!(f, " {status}")?;
+        }
+        match self.detail {
+            Some(Detail::Tls(failure)) => write!(f, ": {failure}")?,
+            Some(Detail::Proxy(failure)) => write!(f, ": {failure}")?,
+            None => {}
         }
         if let Some(message) = &self.message {
             write!(f, ": {message}")?;

@@ -1,5 +1,6 @@
-//! [`HyperTransport`]: the default [`Transport`] on hyper 1, hyper-util, tokio and rustls (ring,
-//! webpki roots; no OpenSSL).
+//! [`HyperTransport`]: the default [`Transport`] on hyper 1, hyper-util, tokio and rustls (no
+//! OpenSSL). Trust, proxy and the connector hook are set by [`HttpConfig::network`] (see
+//! [`crate::connect`]).
 //!
 //! * `GET {api_host}/api/features/{client_key}` with `User-Agent`, `Accept-Encoding: gzip`,
 //!   custom headers and `If-None-Match`; a 304 reuses the cached body.
@@ -15,7 +16,6 @@
 use alloc::borrow::ToOwned as _;
 use alloc::boxed::Box;
 use alloc::string::String;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use core::future::Future;
@@ -28,12 +28,11 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
-use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde_json::Value;
 
+use crate::connect::{Connector, NetworkConfig};
 use crate::error::{ErrorKind, TransportError};
 use crate::{
     BoxFuture, ByteStream, FetchRequest, FetchResponse, RemoteEvalRequest, SubscribeRequest,
@@ -99,6 +98,8 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// Body size cap. Default [`DEFAULT_MAX_BODY_BYTES`] (50 MiB).
     pub max_body_bytes: usize,
+    /// Trust (roots, private CAs), proxy (default: the environment) and the connector hook.
+    pub network: NetworkConfig,
 }
 
 impl HttpConfig {
@@ -113,6 +114,7 @@ impl HttpConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            network: NetworkConfig::default(),
         }
     }
 
@@ -136,6 +138,7 @@ impl fmt::Debug for HttpConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("network", &self.network)
             .finish()
     }
 }
@@ -148,26 +151,33 @@ struct Cached {
 }
 
 /// The pooled HTTP/1 client with rustls that every GrowthBook request here goes through.
-pub type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+pub type HyperClient = Client<Connector, Full<Bytes>>;
 
-/// Builds a [`HyperClient`]: rustls with the `ring` provider passed explicitly (so another
-/// crate enabling a second provider cannot make TLS panic) and the webpki roots, HTTP and
-/// HTTPS, TCP_NODELAY, the given connect timeout, and idle connections kept 30 s.
+/// Builds a [`HyperClient`] with the default [`NetworkConfig`]: the webpki roots, the proxy
+/// from the environment, TCP.
+///
+/// # Errors
+/// As [`http_client`].
 pub fn https_client(connect_timeout: Duration) -> Result<HyperClient, TransportError> {
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(connect_timeout));
-    http.set_nodelay(true);
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
-        .map_err(|e| TransportError::new(ErrorKind::Config, "TLS setup failed").with_source(e))?
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
+    http_client(&NetworkConfig::default(), connect_timeout)
+}
+
+/// Builds a [`HyperClient`]: rustls with the crypto provider passed explicitly (so another
+/// crate enabling a second provider cannot make TLS panic) and `network`'s roots, its proxy and
+/// dialer, HTTP and HTTPS, TCP_NODELAY, connecting (TCP, tunnel and TLS) within
+/// `connect_timeout`, and idle connections kept 30 s.
+///
+/// # Errors
+/// [`ErrorKind::Config`] for an unusable TLS or proxy configuration.
+pub fn http_client(
+    network: &NetworkConfig,
+    connect_timeout: Duration,
+) -> Result<HyperClient, TransportError> {
+    let connector = Connector::new(network, connect_timeout)?;
     Ok(Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(Duration::from_secs(30))
-        .build(https))
+        .build(connector))
 }
 
 /// The default transport (hyper 1 + rustls). Cheap to share behind an `Arc`.
@@ -224,7 +234,7 @@ impl HyperTransport {
             headers.append(name, value);
         }
 
-        let client = https_client(config.connect_timeout)?;
+        let client = http_client(&config.network, config.connect_timeout)?;
         Ok(Self {
             client,
             config,
@@ -468,19 +478,15 @@ fn check_status(response: &http::Response<Incoming>) -> Result<(), TransportErro
 }
 
 fn client_error(err: hyper_util::client::legacy::Error) -> TransportError {
-    let timed_out = {
-        let mut source: Option<&(dyn core::error::Error + 'static)> = Some(&err);
-        let mut found = false;
-        while let Some(current) = source {
-            if let Some(io) = current.downcast_ref::<std::io::Error>()
-                && io.kind() == std::io::ErrorKind::TimedOut
-            {
-                found = true;
-            }
-            source = current.source();
+    // The connector's own typed error (TLS, proxy, connect, timeout), if it failed.
+    let mut source: Option<&(dyn core::error::Error + 'static)> = Some(&err);
+    while let Some(current) = source {
+        if let Some(typed) = current.downcast_ref::<TransportError>() {
+            return typed.clone();
         }
-        found
-    };
+        source = current.source();
+    }
+    let timed_out = crate::connect::timed_out(&err);
     let kind = if timed_out {
         ErrorKind::Timeout
     } else if err.is_connect() {

@@ -54,12 +54,20 @@ mod source;
 #[cfg(feature = "http")]
 pub mod backoff;
 #[cfg(feature = "http")]
+pub mod connect;
+#[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "http")]
+pub mod proxy;
+#[cfg(feature = "http")]
+pub mod tls;
+#[cfg(feature = "http")]
+mod tunnel;
 
 #[cfg(feature = "sse")]
 pub mod stream;
 
-pub use error::{DecryptError, ErrorKind, TransportError};
+pub use error::{DecryptError, ErrorKind, ProxyFailure, TlsFailure, TransportError};
 
 #[cfg(feature = "decrypt")]
 pub use decrypt::{DecryptionKey, decrypt, decrypt as decrypt_str};
@@ -71,7 +79,13 @@ pub use source::{FeatureSource, Fetched};
 #[cfg(feature = "http")]
 pub use backoff::BackoffConfig;
 #[cfg(feature = "http")]
-pub use http::{ClientKey, HttpConfig, HyperClient, HyperTransport, https_client};
+pub use connect::{Dial, NetworkConfig};
+#[cfg(feature = "http")]
+pub use http::{ClientKey, HttpConfig, HyperClient, HyperTransport, http_client, https_client};
+#[cfg(feature = "http")]
+pub use proxy::ProxyConfig;
+#[cfg(feature = "http")]
+pub use tls::TlsConfig;
 
 #[cfg(feature = "sse")]
 pub use stream::{SseMode, StreamConfig, StreamHandle, StreamState, StreamStatus};
