@@ -36,6 +36,10 @@ pub fn run_section(cases: &Value, section: &str) -> SectionReport {
     };
     for case in list {
         let c = case.as_array().map(Vec::as_slice).unwrap_or(&[]);
+        if !cfg!(feature = "regex") && uses_regex(case) {
+            r.skipped += 1;
+            continue;
+        }
         match section {
             "evalCondition" => {
                 let groups = c.get(4).cloned().unwrap_or(Value::Null);
@@ -182,6 +186,19 @@ pub fn run_section(cases: &Value, section: &str) -> SectionReport {
         }
     }
     r
+}
+
+/// Whether a case uses a regex operator (`$regex`, `$regexi`) or regex URL targeting.
+fn uses_regex(case: &Value) -> bool {
+    match case {
+        Value::Object(m) => {
+            m.keys().any(|k| k == "$regex" || k == "$regexi")
+                || m.get("type").and_then(Value::as_str) == Some("regex")
+                || m.values().any(uses_regex)
+        }
+        Value::Array(a) => a.iter().any(uses_regex),
+        _ => false,
+    }
 }
 
 fn name(c: &[Value]) -> &str {

@@ -1,4 +1,6 @@
-//! `gb fetch` and `gb watch`: payloads from a GrowthBook API host, through gb-transport.
+//! `gb fetch` and `gb watch`: payloads from a GrowthBook API host, through gb-transport's
+//! payload engine (the one the SDK runs): `fetch` is its validated fetch
+//! ([`FeatureSource::fetch`]), `watch` the engine itself ([`FeatureSource::stream`]).
 
 use alloc::sync::Arc;
 use core::time::Duration;
@@ -97,7 +99,7 @@ async fn watch_loop(a: &WatchArgs, source: &FeatureSource, out: &mut impl Write)
     let handle = source
         .stream(config)
         .map_err(|e| err!("{}", describe(host, &e)))?;
-    let mut payloads = handle.payload();
+    let mut payloads = handle.updates();
     let mut status = handle.status();
     let start = Instant::now();
     let deadline = async {
@@ -117,7 +119,9 @@ async fn watch_loop(a: &WatchArgs, source: &FeatureSource, out: &mut impl Write)
                 if changed.is_err() {
                     break;
                 }
-                let Some(p) = payloads.borrow_and_update().clone() else { continue };
+                let Some(p) = payloads.borrow_and_update().as_ref().map(|u| u.payload.clone()) else {
+                    continue;
+                };
                 let line = change_line(a.json, start.elapsed(), updates, last.as_ref(), &p);
                 writeln!(out, "{line}")?;
                 out.flush()?;

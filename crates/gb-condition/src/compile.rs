@@ -7,7 +7,8 @@ use alloc::vec::Vec;
 
 use serde_json::{Map, Value};
 
-use crate::regex::{JsRegex, RegexError};
+use crate::regex::{JsRegex, RegexBudget, RegexError};
+use crate::sets::{AllIndex, INDEX_FROM, Item};
 use crate::value::{Prim, V, array_index_key, with_js_string, write_js_json};
 use crate::version::padded_owned;
 use crate::warning::{Warning, WarningKind};
@@ -110,6 +111,8 @@ pub(crate) enum Op {
     All {
         items: Box<[Test]>,
         insensitive: bool,
+        /// For many items: the plain ones sorted (see [`AllIndex`]).
+        index: Option<Box<AllIndex>>,
     },
     Regex(Box<JsRegex>),
     Type(String),
@@ -141,7 +144,8 @@ impl ValueSet {
                 Value::Bool(false) => s.has_false = true,
                 Value::Number(n) => {
                     if let Some(f) = n.as_f64() {
-                        s.nums.push(f);
+                        // `-0` and `0` are one member (SameValueZero): keep one, searchable.
+                        s.nums.push(if f == 0.0 { 0.0 } else { f });
                     }
                 }
                 Value::String(x) => {
@@ -157,6 +161,7 @@ impl ValueSet {
         s.strs.sort_unstable();
         s.strs.dedup();
         s.nums.sort_unstable_by(f64::total_cmp);
+        s.nums.dedup();
         s
     }
 
@@ -167,8 +172,8 @@ impl ValueSet {
             V::Bool(true) => self.has_true,
             V::Bool(false) => self.has_false,
             V::Num(n) => {
+                let n = if n == 0.0 { 0.0 } else { n };
                 self.nums.binary_search_by(|p| p.total_cmp(&n)).is_ok()
-                    || (n == 0.0 && self.nums.contains(&0.0))
             }
             V::Str(x) => {
                 // JS lowers with `toLowerCase()`: titlecase (`ǅ`) and other non-ASCII letters
@@ -199,6 +204,8 @@ pub(crate) struct Invalid(pub(crate) WarningKind, pub(crate) String);
 
 pub(crate) struct Compiler<'w> {
     pub(crate) warnings: &'w mut Vec<Warning>,
+    /// What regexes of this payload may still cost.
+    pub(crate) regex_budget: &'w mut RegexBudget,
 }
 
 type R<T> = Result<T, Invalid>;
@@ -386,6 +393,14 @@ impl Compiler<'_> {
                 }
                 Test::Ops(ops.into_boxed_slice())
             }
+            // A literal nests inside the condition: its depth counts against the same limit
+            // (checked without recursion, before anything recurses over it).
+            other if crate::depth::nests_deeper_than(other, MAX_DEPTH - depth) => {
+                return Err(Invalid(
+                    WarningKind::TooDeep,
+                    format!("a literal value nests deeper than {MAX_DEPTH} levels"),
+                ));
+            }
             other => {
                 let mut text = String::new();
                 let _ = write_js_json(&mut text, other);
@@ -451,30 +466,53 @@ impl Compiler<'_> {
                 }
             },
             "$all" | "$alli" => match arg {
-                Value::Array(items) => Op::All {
-                    items: items
+                Value::Array(items) => {
+                    let items: Box<[Test]> = items
                         .iter()
                         .map(|t| self.test(t, depth + 1))
-                        .collect::<R<_>>()?,
-                    insensitive: op == "$alli",
-                },
+                        .collect::<R<_>>()?;
+                    let insensitive = op == "$alli";
+                    let index = (items.len() >= INDEX_FROM).then(|| {
+                        Box::new(AllIndex::new(items.iter().map(|t| match t {
+                            Test::Str { lower, .. } if insensitive => Item::Str(lower),
+                            Test::Str { s, .. } => Item::Str(s),
+                            Test::Num(n) => Item::Num(*n),
+                            Test::Bool(b) => Item::Bool(*b),
+                            Test::Null => Item::Null,
+                            Test::Json(_) | Test::Ops(_) => Item::Other,
+                        })))
+                    });
+                    Op::All {
+                        items,
+                        insensitive,
+                        index,
+                    }
+                }
                 _ => self.js_false(WarningKind::BadArgument, op, "needs an array"),
             },
             "$regex" | "$regexi" => match arg {
-                Value::String(p) => match JsRegex::new(p, op == "$regexi") {
-                    Ok(r) => Op::Regex(Box::new(r)),
-                    Err(RegexError::Unsupported(why)) => {
-                        return Err(Invalid(
-                            WarningKind::FailClosedRegex,
-                            format!("{op} {p:?} uses {why}, which cannot run in linear time"),
-                        ));
+                Value::String(p) => {
+                    match JsRegex::with_budget(p, op == "$regexi", self.regex_budget) {
+                        Ok(r) => Op::Regex(Box::new(r)),
+                        // The reference evaluates an invalid pattern to false.
+                        Err(e @ RegexError::Invalid(_)) => self.js_false(
+                            WarningKind::InvalidRegex,
+                            op,
+                            &format!("pattern {p:?} {e}"),
+                        ),
+                        // Beyond what this engine may run: the condition fails closed.
+                        Err(e) => {
+                            let kind = match e {
+                                RegexError::TooLarge { .. } | RegexError::OverBudget { .. } => {
+                                    WarningKind::RegexOverLimit
+                                }
+                                RegexError::Disabled => WarningKind::RegexDisabled,
+                                _ => WarningKind::FailClosedRegex,
+                            };
+                            return Err(Invalid(kind, format!("{op} {p:?} {e}")));
+                        }
                     }
-                    Err(RegexError::Invalid(why)) => self.js_false(
-                        WarningKind::InvalidRegex,
-                        op,
-                        &format!("has an invalid pattern {p:?}: {why}"),
-                    ),
-                },
+                }
                 _ => self.js_false(WarningKind::BadArgument, op, "needs a string pattern"),
             },
             "$type" => match arg {

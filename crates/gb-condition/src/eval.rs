@@ -7,12 +7,9 @@ use core::cmp::Ordering;
 use serde_json::{Map, Value};
 
 use crate::compile::{Clause, Cond, Op, Path, ROp, Test, VOp};
-use crate::groups::{Group, SavedGroups};
+use crate::groups::{Group, GroupMemo, MAX_GROUP_CHAIN, SavedGroups};
 use crate::value::{V, with_js_string};
 use crate::version::{cmp_padded, with_padded};
-
-/// How many saved groups may reference each other in a chain.
-const MAX_GROUP_CHAIN: usize = 32;
 
 /// What attribute paths are looked up in.
 #[derive(Clone, Copy, Debug)]
@@ -23,6 +20,17 @@ pub enum Root<'a> {
     Map(&'a Map<String, Value>),
     /// A one-key object `{key: value}`, e.g. `{"value": parentValue}` for prerequisites.
     Single(&'a str, &'a Value),
+}
+
+impl Root<'_> {
+    /// Identifies the attributes seen (their address, tagged by kind) for the group memo.
+    fn id(self) -> usize {
+        match self {
+            Root::Value(v) => core::ptr::from_ref(v) as usize,
+            Root::Map(m) => core::ptr::from_ref(m) as usize | 1,
+            Root::Single(_, v) => core::ptr::from_ref(v) as usize | 2,
+        }
+    }
 }
 
 /// Saved-group ids being resolved, as a stack-allocated chain (stops reference cycles).
@@ -48,6 +56,7 @@ impl Visited<'_> {
 
 pub(crate) struct Ctx<'g> {
     pub(crate) groups: &'g SavedGroups,
+    memo: GroupMemo,
     /// Set when evaluation reached a shape the JS SDK throws on (`Object.entries(null)`,
     /// `Object.keys(null)`): the caller then fails the whole condition closed.
     threw: Cell<bool>,
@@ -57,6 +66,7 @@ impl<'g> Ctx<'g> {
     pub(crate) fn new(groups: &'g SavedGroups) -> Self {
         Ctx {
             groups,
+            memo: GroupMemo::default(),
             threw: Cell::new(false),
         }
     }
@@ -70,6 +80,7 @@ impl<'g> Ctx<'g> {
         self.threw.set(true);
         false
     }
+
     pub(crate) fn cond(&self, c: &Cond, root: Root<'_>, vis: Option<&Visited<'_>>) -> bool {
         c.0.iter().all(|cl| self.clause(cl, root, vis))
     }
@@ -99,12 +110,18 @@ impl<'g> Ctx<'g> {
                         if depth > MAX_GROUP_CHAIN {
                             return false;
                         }
+                        let key = GroupMemo::key(c, root.id());
+                        if let Some(hit) = self.memo.get(key) {
+                            return hit;
+                        }
                         let next = Visited {
                             id: &r.id,
                             depth,
                             parent: vis,
                         };
-                        self.cond(c, root, Some(&next))
+                        let result = self.cond(c, root, Some(&next));
+                        self.memo.insert(key, result);
+                        result
                     }
                     _ => false,
                 }
@@ -184,10 +201,21 @@ impl<'g> Ctx<'g> {
                     .any(|e| !e.is_null() && self.cond(c, Root::Value(e), vis)),
                 _ => false,
             },
-            Op::All { items, insensitive } => match actual {
-                V::Arr(a) => items
+            Op::All {
+                items,
+                insensitive,
+                index,
+            } => match (actual, index) {
+                (V::Arr(a), None) => items
                     .iter()
                     .all(|t| a.iter().any(|e| self.test(t, V::of(e), *insensitive, vis))),
+                (V::Arr(a), Some(ix)) => {
+                    ix.plain_items_match(a, *insensitive)
+                        && ix.others.iter().all(|&i| {
+                            a.iter()
+                                .any(|e| self.test(&items[i], V::of(e), *insensitive, vis))
+                        })
+                }
                 _ => false,
             },
             Op::Regex(r) => with_js_string(actual, |s| r.is_match(s)),

@@ -1,13 +1,25 @@
-//! Saved groups, compiled once per payload.
+//! Saved groups, compiled once per payload, and what one condition evaluation remembers of
+//! them.
+//!
+//! Condition groups may reference condition groups (`$savedGroup`). At load, groups whose
+//! references loop or chain deeper than [`MAX_GROUP_CHAIN`] are disabled (they match nobody,
+//! with a warning), so evaluation never meets a cycle; and each group's result is remembered
+//! per condition evaluation (per group and attribute root), so a DAG of groups where each
+//! references the next twice costs one evaluation per group, not `2^depth`.
 
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use serde_json::Value;
 
-use crate::compile::{Compiler, Cond, ValueSet, describe};
+use crate::compile::{Clause, Compiler, Cond, Op, Test, ValueSet, describe};
+use crate::regex::RegexBudget;
+
+/// How many condition groups may reference each other in a chain.
+pub(crate) const MAX_GROUP_CHAIN: usize = 32;
 
 /// The saved groups of a payload (`savedGroups`), compiled.
 ///
@@ -48,6 +60,16 @@ impl SavedGroups {
 
     /// Like [`SavedGroups::compile`], appending a message per malformed entry to `warnings`.
     pub fn compile_with_warnings(v: &Value, warnings: &mut Vec<String>) -> Self {
+        Self::compile_with_budget(v, warnings, &mut RegexBudget::default())
+    }
+
+    /// Like [`SavedGroups::compile_with_warnings`], charging the regexes of condition groups
+    /// to `regex_budget` (shared by every condition of a payload).
+    pub fn compile_with_budget(
+        v: &Value,
+        warnings: &mut Vec<String>,
+        regex_budget: &mut RegexBudget,
+    ) -> Self {
         let mut groups = BTreeMap::new();
         let Value::Object(m) = v else {
             if !v.is_null() {
@@ -79,6 +101,7 @@ impl SavedGroups {
                             let mut found = Vec::new();
                             let mut comp = Compiler {
                                 warnings: &mut found,
+                                regex_budget,
                             };
                             let g = match comp.cond(c, 1) {
                                 Ok(c) => Group::Condition(Some(c)),
@@ -113,6 +136,7 @@ impl SavedGroups {
             };
             groups.insert(id.clone(), g);
         }
+        disable_loops_and_long_chains(&mut groups, warnings);
         Self { groups }
     }
 
@@ -128,5 +152,145 @@ impl SavedGroups {
     /// Whether there are no groups.
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
+    }
+}
+
+/// Calls `f` with the id of every `$savedGroup` referenced by `c` (recursion bounded by the
+/// compiled condition's depth limit).
+fn each_reference<'c>(c: &'c Cond, f: &mut impl FnMut(&'c str)) {
+    for cl in c.0.iter() {
+        match cl {
+            Clause::Or(l) | Clause::Nor(l) | Clause::And(l) => {
+                l.iter().for_each(|c| each_reference(c, f));
+            }
+            Clause::Not(c) => each_reference(c, f),
+            Clause::SavedGroup(Some(r)) => f(&r.id),
+            Clause::SavedGroup(None) | Clause::Throw => {}
+            Clause::Path(_, t) => test_references(t, f),
+        }
+    }
+}
+
+fn test_references<'c>(t: &'c Test, f: &mut impl FnMut(&'c str)) {
+    let Test::Ops(ops) = t else {
+        return;
+    };
+    for op in ops.iter() {
+        match op {
+            Op::Not(t) | Op::Size(t) | Op::ElemMatchValue(t) => test_references(t, f),
+            Op::ElemMatchCond(c) => each_reference(c, f),
+            Op::All { items, .. } => items.iter().for_each(|t| test_references(t, f)),
+            _ => {}
+        }
+    }
+}
+
+/// Disables (matches nobody, with a warning) every condition group from which a loop of
+/// references, or a chain of more than [`MAX_GROUP_CHAIN`] condition groups, is reachable.
+fn disable_loops_and_long_chains(groups: &mut BTreeMap<String, Group>, warnings: &mut Vec<String>) {
+    let ids: Vec<&str> = groups.keys().map(String::as_str).collect();
+    let index = |id: &str| ids.binary_search(&id).ok();
+    let children: Vec<Vec<usize>> = groups
+        .values()
+        .map(|g| {
+            let mut c = Vec::new();
+            if let Group::Condition(Some(cond)) = g {
+                each_reference(cond, &mut |id| {
+                    if let Some(i) = index(id)
+                        && matches!(groups.get(id), Some(Group::Condition(_)))
+                    {
+                        c.push(i);
+                    }
+                });
+            }
+            c.sort_unstable();
+            c.dedup();
+            c
+        })
+        .collect();
+    let graph = crate::graph::chain_heights(&children, &[]);
+    // A chain of `h + 1` groups hangs below a group of height `h`.
+    let disabled: Vec<(usize, Option<u32>)> = graph
+        .heights
+        .iter()
+        .enumerate()
+        .filter(|(i, h)| {
+            !children[*i].is_empty() && h.is_none_or(|h| h as usize + 1 > MAX_GROUP_CHAIN)
+        })
+        .map(|(i, h)| (i, *h))
+        .collect();
+    let mut names: Vec<String> = Vec::new();
+    for (n, (i, h)) in disabled.iter().enumerate() {
+        if n < 10 {
+            warnings.push(match h {
+                None => format!(
+                    "saved group {:?}: its $savedGroup references loop; it matches nobody",
+                    ids[*i]
+                ),
+                Some(h) => format!(
+                    "saved group {:?}: its $savedGroup references chain {} groups deep (the \
+                     limit is {MAX_GROUP_CHAIN}); it matches nobody",
+                    ids[*i],
+                    h + 1
+                ),
+            });
+        }
+        names.push(String::from(ids[*i]));
+    }
+    if disabled.len() > 10 {
+        warnings.push(format!(
+            "{} more saved groups disabled for looping or too long reference chains",
+            disabled.len() - 10
+        ));
+    }
+    for id in names {
+        if let Some(g) = groups.get_mut(&id) {
+            *g = Group::Condition(None);
+        }
+    }
+}
+
+/// A remembered result: (group, attribute root) and whether the group matched.
+type Remembered = ((usize, usize), bool);
+
+/// Condition-group results of one condition evaluation, by group and attribute root: the
+/// first few inline (no allocation), then a map. Set up at the first condition group: most
+/// conditions have none, and cost nothing here.
+#[derive(Default)]
+pub(crate) struct GroupMemo {
+    inline: RefCell<Option<[Option<Remembered>; 4]>>,
+    spill: RefCell<BTreeMap<(usize, usize), bool>>,
+}
+
+impl GroupMemo {
+    /// The key of `group` evaluated against the attribute root identified by `root` (an
+    /// address: both outlive the evaluation).
+    pub(crate) fn key(group: &Cond, root: usize) -> (usize, usize) {
+        (core::ptr::from_ref(group) as usize, root)
+    }
+
+    pub(crate) fn get(&self, key: (usize, usize)) -> Option<bool> {
+        for e in self.inline.borrow().iter().flatten() {
+            match e {
+                Some((k, r)) if *k == key => return Some(*r),
+                Some(_) => {}
+                None => return None,
+            }
+        }
+        self.spill.borrow().get(&key).copied()
+    }
+
+    pub(crate) fn insert(&self, key: (usize, usize), result: bool) {
+        if let Some(slot) = self
+            .inline
+            .borrow_mut()
+            .get_or_insert([None; 4])
+            .iter_mut()
+            .find(|e| e.is_none())
+        {
+            *slot = Some((key, result));
+            return;
+        }
+        self.spill.borrow_mut().insert(key, result);
     }
 }

@@ -16,6 +16,7 @@
 //! does, and reported as a structured [`Warning`]. Where the reference throws (`$not: null`,
 //! `$elemMatch: null` on an array) the whole condition is `false`. A condition nesting deeper
 //! than [`MAX_DEPTH`] or holding a regular expression that needs lookaround or backreferences
+//! (or is over the regex size limit or budget, or in a build without the `regex` feature)
 //! is not compiled: it evaluates to `false` and warns. Where the reference itself evaluates an
 //! operator to `false` (an unknown operator, an invalid pattern) this crate does the same, and
 //! warns. Case-insensitive operators lower with the full Unicode mapping of JS
@@ -23,6 +24,12 @@
 //! ([`write_js_json`]); regular expressions match UTF-16 code units as JS does without `u`.
 //!
 //! `#![no_std]` with `alloc`: it runs on microcontrollers and in wasm.
+//!
+//! # Cargo features
+//!
+//! - `regex` (default): `$regex` / `$regexi` on a linear-time lazy DFA (see [`JsRegex`]).
+//!   Without it there is no regex engine (about half the code size): a condition using a regex
+//!   operator is disabled with a warning and matches nobody.
 //!
 //! # Example
 //!
@@ -35,12 +42,13 @@
 //!     "version": {"$vgte": "2.0.0"},
 //!     "email": {"$regex": "@example\\.com$"}
 //! }));
-//! assert!(cond.is_valid());
-//!
 //! let groups = SavedGroups::new();
+//! # #[cfg(feature = "regex")] {
+//! assert!(cond.is_valid());
 //! let user = json!({"country": "US", "version": "2.1.0", "email": "ann@example.com"});
 //! assert!(cond.matches(&user, &groups));
 //! assert!(!cond.matches(&json!({"country": "FR"}), &groups));
+//! # }
 //!
 //! // Lookaround cannot run in linear time: the condition fails closed.
 //! let bad = Condition::compile(&json!({"name": {"$regex": "a(?=b)"}}));
@@ -55,9 +63,12 @@ extern crate alloc;
 extern crate std;
 
 mod compile;
+mod depth;
 mod eval;
+pub mod graph;
 mod groups;
 mod regex;
+mod sets;
 mod value;
 mod version;
 mod warning;
@@ -68,9 +79,12 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
 pub use compile::MAX_DEPTH;
+pub use depth::nests_deeper_than;
 pub use eval::Root;
 pub use groups::SavedGroups;
-pub use regex::{JsRegex, REGEX_SIZE_LIMIT, RegexError};
+pub use regex::{
+    JsRegex, REGEX_CACHE_LIMIT, REGEX_PAYLOAD_BUDGET, REGEX_SIZE_LIMIT, RegexBudget, RegexError,
+};
 pub use value::{attr_get, write_js_json, write_js_number, write_js_string};
 pub use warning::{Warning, WarningKind};
 
@@ -89,18 +103,46 @@ impl Condition {
     }
 
     /// Like [`Condition::compile`], appending a message to `warnings` for every problem found.
+    ///
+    /// Its regexes get a budget of their own ([`REGEX_PAYLOAD_BUDGET`]); to bound a whole
+    /// payload, compile its conditions with [`Condition::compile_with_budget`] and one budget.
     pub fn compile_with_warnings(condition: &Value, warnings: &mut Vec<String>) -> Condition {
+        Self::compile_with_budget(condition, warnings, &mut RegexBudget::default())
+    }
+
+    /// Like [`Condition::compile_with_warnings`], charging its regexes to `regex_budget`
+    /// (shared by every condition of a payload). A regex over the budget disables the
+    /// condition holding it, with a warning.
+    pub fn compile_with_budget(
+        condition: &Value,
+        warnings: &mut Vec<String>,
+        regex_budget: &mut RegexBudget,
+    ) -> Condition {
         let mut w = Vec::new();
-        let c = Self::compile_with_diagnostics(condition, &mut w);
+        let c = Self::compile_with_diagnostics_and_budget(condition, &mut w, regex_budget);
         warnings.extend(w.into_iter().map(|w| w.message));
         c
     }
 
     /// Like [`Condition::compile`], appending a structured [`Warning`] for every problem
     /// found (loose shapes evaluated as JS does, JS-throwing shapes, fail-closed regexes,
-    /// unknown operators, ...).
+    /// unknown operators, ...). Its regexes get a budget of their own.
     pub fn compile_with_diagnostics(condition: &Value, warnings: &mut Vec<Warning>) -> Condition {
-        let mut c = compile::Compiler { warnings };
+        Self::compile_with_diagnostics_and_budget(condition, warnings, &mut RegexBudget::default())
+    }
+
+    /// Like [`Condition::compile_with_diagnostics`], charging its regexes to `regex_budget`
+    /// (shared by every condition of a payload). A regex over the budget disables the
+    /// condition holding it, with a [`WarningKind::RegexOverLimit`] warning.
+    pub fn compile_with_diagnostics_and_budget(
+        condition: &Value,
+        warnings: &mut Vec<Warning>,
+        regex_budget: &mut RegexBudget,
+    ) -> Condition {
+        let mut c = compile::Compiler {
+            warnings,
+            regex_budget,
+        };
         match c.cond(condition, 0) {
             Ok(cond) => Condition { inner: Some(cond) },
             Err(e) => {

@@ -1,366 +1,268 @@
-//! JavaScript regular expressions on a linear-time engine.
+//! JavaScript regular expressions on a linear-time engine with bounded compile cost.
 //!
 //! Patterns are translated from JavaScript syntax (no `u` flag) to `regex-automata` syntax
-//! once, when a condition is compiled: `\d`, `\w` and `\b` stay ASCII, `.` excludes every
-//! JavaScript line terminator, a `{` that is not a quantifier is a literal, and so on.
-//! Lookaround and backreferences cannot run in linear time; such a pattern is reported as
+//! once, when a condition is compiled: `\d`, `\w`, `\b` and `\s` are JavaScript's explicit
+//! classes (no Unicode property table is needed), `.` excludes every JavaScript line
+//! terminator, a `{` that is not a quantifier is a literal, and so on. Lookaround and
+//! backreferences cannot run in linear time; such a pattern is reported as
 //! [`RegexError::Unsupported`] and the condition holding it fails closed.
 //!
-//! Matching uses a fully compiled dense DFA, which needs no mutable cache (so evaluation takes
-//! no lock and allocates nothing). A pattern whose DFA would exceed the size limit falls back
-//! to the `meta` engine.
+//! A pattern compiles to a Thompson NFA (at most [`REGEX_SIZE_LIMIT`] bytes, so compile time is
+//! bounded per pattern) and matches with a lazy DFA: states are built while matching, into a
+//! cache of at most [`REGEX_CACHE_LIMIT`] bytes that is cleared and refilled when full, so
+//! matching stays linear in the haystack (times the NFA size) whatever the pattern. Every
+//! pattern of a payload is charged against one [`RegexBudget`]; a pattern over it is refused
+//! with [`RegexError::OverBudget`] and only the condition holding it is disabled.
+//!
+//! Matching takes `&self`: the cache is taken from a small pool and given back (no lock held
+//! while matching). After the first match on a thread the pool hands out an existing cache, so
+//! matching allocates nothing; two evaluations of one pattern at the same instant allocate a
+//! second cache once, which the pool then keeps.
+//!
+//! JavaScript without the `u` flag matches UTF-16 code units, and its `i` flag compares
+//! `Canonicalize(ch)` rather than Unicode case folding. Where the two engines differ
+//! (characters outside the BMP; with `i`, the few characters Unicode folds together but JS
+//! does not) the translated pattern and, when it holds such a character, the haystack spell
+//! those characters as private placeholder code points (see `translate::to_units`); a haystack
+//! without them is matched as it is, without allocating.
+//!
+//! Without the `regex` cargo feature there is no engine: [`JsRegex::new`] returns
+//! [`RegexError::Disabled`] and conditions using `$regex` fail closed with a warning.
 
-use alloc::boxed::Box;
-use alloc::format;
+mod budget;
+#[cfg(feature = "regex")]
+mod translate;
+
 use alloc::string::String;
 
-use regex_automata::dfa::{Automaton, StartKind, dense};
-use regex_automata::{Input, meta, nfa::thompson, util::syntax};
-
-/// Upper bound on the memory of one compiled pattern (DFA, NFA or meta engine).
-pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+pub use budget::{REGEX_CACHE_LIMIT, REGEX_PAYLOAD_BUDGET, REGEX_SIZE_LIMIT, RegexBudget};
 
 /// Why a pattern was not compiled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegexError {
     /// Valid JavaScript that no linear-time engine can run (lookaround, backreferences).
     Unsupported(String),
-    /// Not a valid pattern, or over the size limit.
+    /// Not a valid pattern.
     Invalid(String),
+    /// The pattern's automaton would exceed [`REGEX_SIZE_LIMIT`] bytes.
+    TooLarge {
+        /// The limit it was compiled with, in bytes.
+        limit: usize,
+    },
+    /// The payload's [`RegexBudget`] is spent; the pattern was not compiled.
+    OverBudget {
+        /// What the budget had left, in bytes.
+        remaining: usize,
+    },
+    /// This build has no regex engine (the `regex` cargo feature is off).
+    Disabled,
+}
+
+impl core::fmt::Display for RegexError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            RegexError::Unsupported(why) => {
+                write!(f, "uses {why}, which cannot run in linear time")
+            }
+            RegexError::Invalid(why) => write!(f, "is not a valid pattern: {why}"),
+            RegexError::TooLarge { limit } => {
+                write!(f, "would compile to more than {limit} bytes")
+            }
+            RegexError::OverBudget { remaining } => write!(
+                f,
+                "was not compiled: the payload's regex budget is spent ({remaining} bytes left)"
+            ),
+            RegexError::Disabled => f.write_str("was not compiled: this build has no regex engine"),
+        }
+    }
 }
 
 /// A compiled JavaScript regular expression.
 ///
-/// Compiled once; matching takes `&self`, no lock and no allocation.
-#[derive(Debug)]
+/// Compiled once; matching takes `&self`, no lock and (after the first match) no allocation.
 pub struct JsRegex {
-    engine: Engine,
+    #[cfg(feature = "regex")]
+    engine: alloc::boxed::Box<engine::Engine>,
+    #[cfg(feature = "regex")]
     case_insensitive: bool,
+    #[cfg(not(feature = "regex"))]
+    never: core::convert::Infallible,
 }
 
-#[derive(Debug)]
-enum Engine {
-    Dfa(Box<dense::DFA<alloc::vec::Vec<u32>>>),
-    Meta(Box<meta::Regex>),
+/// Compiled conditions are shared across threads: a pattern must stay `Send + Sync`.
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    shared::<JsRegex>();
+};
+
+impl core::fmt::Debug for JsRegex {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("JsRegex")
+    }
 }
 
 impl JsRegex {
-    /// Compiles a JavaScript pattern (`i` flag when `case_insensitive`).
+    /// Compiles a JavaScript pattern (`i` flag when `case_insensitive`) with a budget of its
+    /// own ([`REGEX_PAYLOAD_BUDGET`]).
     pub fn new(js: &str, case_insensitive: bool) -> Result<JsRegex, RegexError> {
-        let pattern = translate(js, case_insensitive)?;
-        let syn = syntax::Config::new()
-            .case_insensitive(case_insensitive)
-            .nest_limit(64);
-        let nfa = thompson::Config::new().nfa_size_limit(Some(REGEX_SIZE_LIMIT));
-        let dfa = dense::Builder::new()
-            .syntax(syn)
-            .thompson(nfa.clone())
-            .configure(
-                dense::Config::new()
-                    .start_kind(StartKind::Unanchored)
-                    .dfa_size_limit(Some(REGEX_SIZE_LIMIT))
-                    .determinize_size_limit(Some(REGEX_SIZE_LIMIT)),
-            )
-            .build(&pattern);
-        match dfa {
-            Ok(d) => Ok(JsRegex {
-                engine: Engine::Dfa(Box::new(d)),
+        Self::with_budget(js, case_insensitive, &mut RegexBudget::default())
+    }
+
+    /// Compiles a JavaScript pattern, charging what it costs to `budget`.
+    pub fn with_budget(
+        js: &str,
+        case_insensitive: bool,
+        budget: &mut RegexBudget,
+    ) -> Result<JsRegex, RegexError> {
+        #[cfg(feature = "regex")]
+        {
+            let pattern = translate::translate(js, case_insensitive)?;
+            let engine = engine::Engine::new(&pattern, case_insensitive, budget)?;
+            Ok(JsRegex {
+                engine: alloc::boxed::Box::new(engine),
                 case_insensitive,
-            }),
-            Err(_) => meta::Builder::new()
-                .syntax(syn)
-                .configure(meta::Config::new().nfa_size_limit(Some(REGEX_SIZE_LIMIT)))
-                .build(&pattern)
-                .map(|m| JsRegex {
-                    engine: Engine::Meta(Box::new(m)),
-                    case_insensitive,
-                })
-                .map_err(|e| RegexError::Invalid(format!("{e}"))),
+            })
+        }
+        #[cfg(not(feature = "regex"))]
+        {
+            let _ = (js, case_insensitive, budget);
+            Err(RegexError::Disabled)
         }
     }
 
     /// Whether the pattern matches anywhere in `haystack` (JavaScript `RegExp.test`).
     pub fn is_match(&self, haystack: &str) -> bool {
-        if needs_units(haystack, self.case_insensitive) {
-            let units = to_units(haystack, self.case_insensitive);
-            return self.is_match_raw(&units);
+        #[cfg(feature = "regex")]
+        {
+            if translate::needs_units(haystack, self.case_insensitive) {
+                let units = translate::to_units(haystack, self.case_insensitive);
+                return self.engine.is_match(&units);
+            }
+            self.engine.is_match(haystack)
         }
-        self.is_match_raw(haystack)
+        #[cfg(not(feature = "regex"))]
+        {
+            let _ = haystack;
+            match self.never {}
+        }
     }
 
-    fn is_match_raw(&self, haystack: &str) -> bool {
-        match &self.engine {
-            Engine::Dfa(d) => {
-                matches!(
-                    d.try_search_fwd(&Input::new(haystack).earliest(true)),
-                    Ok(Some(_))
+    /// Heap bytes this pattern may use at most (its NFA plus its largest match cache).
+    pub fn max_memory(&self) -> usize {
+        #[cfg(feature = "regex")]
+        {
+            self.engine.charge
+        }
+        #[cfg(not(feature = "regex"))]
+        {
+            match self.never {}
+        }
+    }
+}
+
+#[cfg(feature = "regex")]
+mod engine {
+    use alloc::boxed::Box;
+    use alloc::format;
+
+    use regex_automata::hybrid::dfa::{Cache, DFA};
+    use regex_automata::nfa::thompson;
+    use regex_automata::util::pool::Pool;
+    use regex_automata::util::syntax;
+    use regex_automata::{Input, MatchKind};
+
+    use super::{REGEX_CACHE_LIMIT, REGEX_SIZE_LIMIT, RegexBudget, RegexError};
+
+    type MakeCache = Box<dyn Fn() -> Cache + Send + Sync>;
+
+    /// A lazy DFA and the pool of its match caches.
+    pub(super) struct Engine {
+        dfa: DFA,
+        caches: Pool<Cache, MakeCache>,
+        /// What the pattern was charged: its NFA plus its largest cache.
+        pub(super) charge: usize,
+    }
+
+    impl Engine {
+        pub(super) fn new(
+            pattern: &str,
+            case_insensitive: bool,
+            budget: &mut RegexBudget,
+        ) -> Result<Engine, RegexError> {
+            let left = budget.remaining();
+            if left < REGEX_CACHE_LIMIT {
+                return Err(RegexError::OverBudget { remaining: left });
+            }
+            // The NFA may use what the budget has left after its cache, up to the
+            // per-pattern limit; a failure on the limit is charged the limit (the work done).
+            let limit = REGEX_SIZE_LIMIT.min(left - REGEX_CACHE_LIMIT);
+            let syn = syntax::Config::new()
+                .case_insensitive(case_insensitive)
+                .nest_limit(64);
+            let nfa = thompson::Compiler::new()
+                .syntax(syn)
+                .configure(
+                    thompson::Config::new()
+                        .nfa_size_limit(Some(limit))
+                        .which_captures(thompson::WhichCaptures::None),
                 )
+                .build(pattern)
+                .map_err(|e| {
+                    budget.charge(limit);
+                    match e.size_limit() {
+                        // Cut short by what the payload had left, not by the pattern limit.
+                        Some(_) if limit < REGEX_SIZE_LIMIT => {
+                            RegexError::OverBudget { remaining: left }
+                        }
+                        Some(limit) => RegexError::TooLarge { limit },
+                        None => RegexError::Invalid(format!("{e}")),
+                    }
+                })?;
+            let dfa = DFA::builder()
+                .configure(
+                    DFA::config()
+                        .match_kind(MatchKind::LeftmostFirst)
+                        .cache_capacity(REGEX_CACHE_LIMIT)
+                        .skip_cache_capacity_check(true),
+                )
+                .build_from_nfa(nfa)
+                .map_err(|e| {
+                    budget.charge(limit);
+                    RegexError::Invalid(format!("{e}"))
+                })?;
+            let nfa = dfa.get_nfa();
+            // The cache's floor (see `minimum_cache_capacity` in regex-automata): five states
+            // of the widest alphabet plus the sparse sets and state sets over the NFA.
+            let floor = 5 * 4 * (1usize << dfa.byte_classes().stride2()) + 20 * nfa.states().len();
+            let charge = nfa.memory_usage() + REGEX_CACHE_LIMIT.max(floor);
+            if charge > left {
+                budget.charge(limit);
+                return Err(RegexError::OverBudget { remaining: left });
             }
-            Engine::Meta(m) => m.is_match(haystack),
+            budget.charge(charge);
+            let maker = dfa.clone();
+            let make: MakeCache = Box::new(move || maker.create_cache());
+            Ok(Engine {
+                dfa,
+                caches: Pool::new(make),
+                charge,
+            })
+        }
+
+        pub(super) fn is_match(&self, haystack: &str) -> bool {
+            let mut cache = self.caches.get();
+            // The lazy DFA gives up only when configured to (it is not) or on quit bytes
+            // (there are none: `\b` is ASCII); an error would be a non-match.
+            matches!(
+                self.dfa
+                    .try_search_fwd(&mut cache, &Input::new(haystack).earliest(true)),
+                Ok(Some(_))
+            )
         }
     }
 }
 
-/// Translates a JavaScript (non-`u`) pattern into `regex-syntax` syntax.
-fn translate(js: &str, ci: bool) -> Result<String, RegexError> {
-    let chars: alloc::vec::Vec<char> = js.chars().collect();
-    let mut out = String::with_capacity(js.len() + 8);
-    let mut in_class = false;
-    let mut class_start = false;
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let at_class_start = class_start;
-        class_start = false;
-        match c {
-            '\\' => {
-                let Some(&n) = chars.get(i + 1) else {
-                    return Err(RegexError::Invalid("\\ at end of pattern".into()));
-                };
-                i += 2;
-                match n {
-                    'd' => out.push_str(if in_class { "0-9" } else { "[0-9]" }),
-                    'D' => out.push_str("[^0-9]"),
-                    'w' => out.push_str(if in_class {
-                        "0-9A-Za-z_"
-                    } else {
-                        "[0-9A-Za-z_]"
-                    }),
-                    'W' => out.push_str("[^0-9A-Za-z_]"),
-                    's' | 'S' | 't' | 'n' | 'r' | 'f' | 'v' => {
-                        out.push('\\');
-                        out.push(n);
-                    }
-                    'b' if in_class => out.push_str("\\x{8}"),
-                    'b' => out.push_str("(?-u:\\b)"),
-                    'B' => out.push_str("(?-u:\\B)"),
-                    '1'..='9' if !in_class => {
-                        return Err(RegexError::Unsupported("backreference".into()));
-                    }
-                    'k' if chars.get(i) == Some(&'<') => {
-                        return Err(RegexError::Unsupported("named backreference".into()));
-                    }
-                    '0' if !chars.get(i).is_some_and(char::is_ascii_digit) => {
-                        out.push_str("\\x{0}");
-                    }
-                    'c' if chars.get(i).is_some_and(char::is_ascii_alphabetic) => {
-                        let l = chars[i] as u32 % 32;
-                        out.push_str(&format!("\\x{{{l:x}}}"));
-                        i += 1;
-                    }
-                    'x' if hex_run(&chars, i, 2).is_some() => {
-                        let v = hex_run(&chars, i, 2).unwrap_or(0);
-                        push_code_point(&mut out, v, ci)?;
-                        i += 2;
-                    }
-                    // One UTF-16 unit: a surrogate is its placeholder (see `unit_char`).
-                    'u' if hex_run(&chars, i, 4).is_some() => {
-                        let v = hex_run(&chars, i, 4).unwrap_or(0);
-                        i += 4;
-                        push_code_point(&mut out, v, ci)?;
-                    }
-                    c if c.is_ascii_alphanumeric() => {
-                        // JavaScript treats other escaped letters/digits as the letter itself.
-                        out.push(c);
-                    }
-                    c if is_unit_mapped(c, ci) => push_units(&mut out, c, ci),
-                    c => push_literal(&mut out, c),
-                }
-                continue;
-            }
-            '[' if !in_class => {
-                in_class = true;
-                class_start = true;
-                if chars.get(i + 1) == Some(&'^') {
-                    if chars.get(i + 2) == Some(&']') {
-                        // `[^]` matches any character.
-                        out.push_str("[\\s\\S]");
-                        in_class = false;
-                        i += 3;
-                        continue;
-                    }
-                    out.push_str("[^");
-                    i += 2;
-                    continue;
-                }
-                if chars.get(i + 1) == Some(&']') {
-                    // `[]` matches nothing.
-                    out.push_str("[^\\s\\S]");
-                    in_class = false;
-                    i += 2;
-                    continue;
-                }
-                out.push('[');
-            }
-            ']' if in_class && !at_class_start => {
-                in_class = false;
-                out.push(']');
-            }
-            '[' | '&' | '~' if in_class => {
-                out.push('\\');
-                out.push(c);
-            }
-            '-' if in_class => out.push('-'),
-            '.' if !in_class => out.push_str("[^\\n\\r\\x{2028}\\x{2029}]"),
-            '(' if !in_class && chars.get(i + 1) == Some(&'?') => {
-                let rest: String = chars[i + 2..].iter().take(3).collect();
-                if rest.starts_with('=')
-                    || rest.starts_with('!')
-                    || rest.starts_with("<=")
-                    || rest.starts_with("<!")
-                {
-                    return Err(RegexError::Unsupported("lookaround".into()));
-                }
-                if rest.starts_with(':') || rest.starts_with('<') {
-                    out.push_str("(?");
-                    i += 2;
-                    continue;
-                }
-                return Err(RegexError::Invalid("unknown group syntax".into()));
-            }
-            '{' if !in_class => {
-                if let Some(len) = quantifier_len(&chars[i..]) {
-                    out.extend(&chars[i..i + len]);
-                    i += len;
-                    continue;
-                }
-                out.push_str("\\{");
-            }
-            '}' if !in_class => out.push_str("\\}"),
-            c if is_unit_mapped(c, ci) => push_units(&mut out, c, ci),
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    if in_class {
-        return Err(RegexError::Invalid("unterminated character class".into()));
-    }
-    Ok(out)
-}
-
-fn hex_run(chars: &[char], at: usize, n: usize) -> Option<u32> {
-    let s = chars.get(at..at + n)?;
-    let mut v = 0u32;
-    for c in s {
-        v = v * 16 + c.to_digit(16)?;
-    }
-    Some(v)
-}
-
-fn push_code_point(out: &mut String, v: u32, ci: bool) -> Result<(), RegexError> {
-    let c = match char::from_u32(v) {
-        Some(c) if is_unit_mapped(c, ci) => c,
-        Some(_) => {
-            out.push_str(&format!("\\x{{{v:x}}}"));
-            return Ok(());
-        }
-        None => {
-            // A lone surrogate escape: one unit.
-            out.push_str(&format!("\\x{{{:x}}}", unit_char(v as u16) as u32));
-            return Ok(());
-        }
-    };
-    push_units(out, c, ci);
-    Ok(())
-}
-
-// JavaScript patterns without the `u` flag match UTF-16 code units, and `i` compares
-// `Canonicalize(ch)` (upper case, kept only if it is one unit and does not turn non-ASCII
-// into ASCII). The engine matches code points with Unicode simple case folding, so pattern
-// and haystack are rewritten where the two differ:
-// - a character outside the BMP is its two surrogates, each a placeholder code point in
-//   plane 15 (`.`, `[^a]` and `\S` then match half of it, and `^..$` all of it, as in JS);
-// - with `i`, the characters whose Unicode fold partners JS does not accept (Kelvin sign,
-//   long s, sharp s, Angstrom sign, ...) become placeholders that fold with nothing.
-// Placeholders never meet real text: every astral character of a rewritten haystack is one.
-
-/// First placeholder: surrogate `0xD800 + n` is `PLACEHOLDERS + n`.
-const PLACEHOLDERS: u32 = 0xF_0000;
-
-/// BMP characters that, under JS `i`, match only themselves although Unicode folds them
-/// together with others.
-const FOLD_ALONE: &[char] = &[
-    '\u{17f}', '\u{390}', '\u{3b0}', '\u{df}', '\u{1e9e}', '\u{1fd3}', '\u{1fe3}', '\u{212a}',
-    '\u{212b}', '\u{fb05}', '\u{fb06}',
-];
-
-fn unit_char(u: u16) -> char {
-    char::from_u32(PLACEHOLDERS + u32::from(u) - 0xD800).unwrap_or('\u{fffd}')
-}
-
-fn is_unit_mapped(c: char, ci: bool) -> bool {
-    c.len_utf16() == 2 || (ci && FOLD_ALONE.contains(&c))
-}
-
-/// The placeholder(s) standing for `c` (which `is_unit_mapped`).
-fn push_units(out: &mut String, c: char, ci: bool) {
-    if ci && let Some(i) = FOLD_ALONE.iter().position(|&f| f == c) {
-        // After the 2048 surrogate placeholders.
-        let p = char::from_u32(PLACEHOLDERS + 0x800 + i as u32).unwrap_or('\u{fffd}');
-        out.push_str(&format!("\\x{{{:x}}}", p as u32));
-        return;
-    }
-    let mut buf = [0u16; 2];
-    for u in c.encode_utf16(&mut buf) {
-        out.push_str(&format!("\\x{{{:x}}}", unit_char(*u) as u32));
-    }
-}
-
-fn needs_units(h: &str, ci: bool) -> bool {
-    h.bytes().any(|b| b >= 0xF0)
-        || (ci && !h.is_ascii() && h.chars().any(|c| FOLD_ALONE.contains(&c)))
-}
-
-/// The haystack with every character `is_unit_mapped` replaced by its placeholder(s).
-fn to_units(h: &str, ci: bool) -> String {
-    let mut out = String::with_capacity(h.len() + 8);
-    for c in h.chars() {
-        if !is_unit_mapped(c, ci) {
-            out.push(c);
-        } else if ci && let Some(i) = FOLD_ALONE.iter().position(|&f| f == c) {
-            out.push(char::from_u32(PLACEHOLDERS + 0x800 + i as u32).unwrap_or('\u{fffd}'));
-        } else {
-            let mut buf = [0u16; 2];
-            for u in c.encode_utf16(&mut buf) {
-                out.push(unit_char(*u));
-            }
-        }
-    }
-    out
-}
-
-fn push_literal(out: &mut String, c: char) {
-    if c.is_ascii_punctuation()
-        && !matches!(
-            c,
-            '/' | '<' | '>' | '\'' | '"' | '!' | '@' | '%' | ',' | ':' | ';' | '=' | '_' | '`'
-        )
-    {
-        out.push('\\');
-    }
-    out.push(c);
-}
-
-/// Length of a `{n}`, `{n,}` or `{n,m}` quantifier at the start of `s`, if it is one.
-fn quantifier_len(s: &[char]) -> Option<usize> {
-    let mut i = 1;
-    let d0 = i;
-    while s.get(i).is_some_and(char::is_ascii_digit) {
-        i += 1;
-    }
-    if i == d0 {
-        return None;
-    }
-    if s.get(i) == Some(&',') {
-        i += 1;
-        while s.get(i).is_some_and(char::is_ascii_digit) {
-            i += 1;
-        }
-    }
-    (s.get(i) == Some(&'}')).then_some(i + 1)
-}
-
-#[cfg(test)]
+#[cfg(all(test, feature = "regex"))]
 mod tests {
     use super::*;
 
@@ -375,6 +277,40 @@ mod tests {
         assert!(m("\\bfoo\\b", "a foo b"));
         assert!(m("^a.c$", "abc"));
         assert!(!m("^a.c$", "a\rc"));
+    }
+
+    #[test]
+    fn javascript_space_is_an_explicit_class() {
+        assert!(m("^\\s$", "\u{a0}"));
+        assert!(m("^\\s$", "\u{feff}"));
+        assert!(!m("^\\s$", "\u{85}"));
+        assert!(m("^[\\s\\d]+$", " 1\t2"));
+        assert!(m("^[^\\s]+$", "abc"));
+        assert!(!m("^[^\\s]+$", "a c"));
+        assert!(m("^[\\S]$", "x"));
+        assert!(!m("^\\S$", " "));
+        assert!(m("^[\\D]$", "x") && !m("^[\\D]$", "1"));
+    }
+
+    #[test]
+    fn case_folding_is_unicode() {
+        assert!(JsRegex::new("^é$", true).expect("compiles").is_match("É"));
+    }
+
+    #[test]
+    fn size_limit_and_budget() {
+        assert!(matches!(
+            JsRegex::new("(\\w{1000}){1000}", false),
+            Err(RegexError::TooLarge { .. })
+        ));
+        let mut b = RegexBudget::new(REGEX_CACHE_LIMIT - 1);
+        assert!(matches!(
+            JsRegex::with_budget("a", false, &mut b),
+            Err(RegexError::OverBudget { .. })
+        ));
+        let mut b = RegexBudget::new(1 << 20);
+        let r = JsRegex::with_budget("abc", false, &mut b).expect("compiles");
+        assert_eq!(b.remaining(), (1 << 20) - r.max_memory());
     }
 
     #[test]

@@ -363,17 +363,26 @@ pub fn write_js_string<W: Write>(w: &mut W, v: &Value) -> fmt::Result {
 }
 
 pub(crate) fn write_js_view<W: Write>(w: &mut W, v: V<'_>) -> fmt::Result {
+    write_js_view_at(w, v, 0)
+}
+
+/// Arrays nested deeper than this (attributes built in code can nest arbitrarily) are not
+/// written out: the text stops there (an error), so `String(value)` never recurses unbounded.
+const MAX_JS_STRING_DEPTH: usize = 100;
+
+fn write_js_view_at<W: Write>(w: &mut W, v: V<'_>, depth: usize) -> fmt::Result {
     match v {
         V::Null => w.write_str("null"),
         V::Bool(b) => w.write_str(if b { "true" } else { "false" }),
         V::Num(n) => write_js_number(w, n),
         V::Str(s) => w.write_str(s),
         V::Obj(_) => w.write_str("[object Object]"),
-        V::Arr(a) => write_js_array(w, a),
+        V::Arr(_) if depth >= MAX_JS_STRING_DEPTH => Err(fmt::Error),
+        V::Arr(a) => write_js_array(w, a, depth + 1),
     }
 }
 
-fn write_js_array<W: Write>(w: &mut W, a: &[Value]) -> fmt::Result {
+fn write_js_array<W: Write>(w: &mut W, a: &[Value], depth: usize) -> fmt::Result {
     for (i, e) in a.iter().enumerate() {
         if i > 0 {
             w.write_char(',')?;
@@ -381,7 +390,7 @@ fn write_js_array<W: Write>(w: &mut W, a: &[Value]) -> fmt::Result {
         match e {
             // `[null].join()` is the empty string.
             Value::Null => {}
-            other => write_js_view(w, V::of(other))?,
+            other => write_js_view_at(w, V::of(other), depth)?,
         }
     }
     Ok(())

@@ -16,6 +16,12 @@ pub enum WarningKind {
     /// A regular expression that cannot run in linear time (lookaround, backreferences):
     /// the whole condition fails closed.
     FailClosedRegex,
+    /// A regular expression over the per-pattern size limit or the payload's regex budget:
+    /// the whole condition fails closed.
+    RegexOverLimit,
+    /// A regular expression in a build without the `regex` cargo feature: the whole condition
+    /// fails closed.
+    RegexDisabled,
     /// An invalid regular expression: the operator is false, as in JS.
     InvalidRegex,
     /// An operator the JS SDK does not know: false, as in JS.
@@ -35,6 +41,8 @@ impl WarningKind {
             WarningKind::LooseShape => "loose-shape",
             WarningKind::JsThrows => "js-throws",
             WarningKind::FailClosedRegex => "fail-closed-regex",
+            WarningKind::RegexOverLimit => "regex-over-limit",
+            WarningKind::RegexDisabled => "regex-disabled",
             WarningKind::InvalidRegex => "invalid-regex",
             WarningKind::UnknownOperator => "unknown-operator",
             WarningKind::BadArgument => "bad-argument",

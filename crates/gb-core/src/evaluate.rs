@@ -10,12 +10,12 @@ use crate::bucket::{Range, choose_variation, in_range, query_string_override};
 use crate::context::User;
 use crate::experiment::{Experiment, Filter, ParentCondition};
 use crate::feature::{FeatureSet, ForceRule, RuleKind};
+use crate::memo::{Budget, Memo};
 use crate::result::{BanditInfo, ExperimentResult, FeatureResult, FeatureSource, is_truthy};
 use crate::sticky::{StickyAssignmentsDocument, StickyBucketDocs, attribute_key};
 use crate::url::is_url_targeted;
 
-/// How long a chain of prerequisites may be before it is treated as a cycle.
-pub const MAX_PREREQUISITE_DEPTH: usize = 64;
+pub use crate::prereq_graph::MAX_PREREQUISITE_DEPTH;
 
 static NULL: Value = Value::Null;
 static EMPTY_STR: Value = Value::String(String::new());
@@ -93,7 +93,9 @@ pub enum Trace<'t> {
         /// Whether the user's attributes matched.
         passed: bool,
     },
-    /// A prerequisite feature was evaluated (its events come just before) and its value tested.
+    /// A prerequisite feature was evaluated (its events come just before, unless the same
+    /// prerequisite was already evaluated earlier in this evaluation and its result reused) and
+    /// its value tested.
     Prerequisite {
         /// The prerequisite feature's key.
         id: &'t str,
@@ -165,13 +167,33 @@ impl Stack<'_> {
 }
 
 pub(crate) struct Ev<'a, 'u, O> {
-    pub(crate) fs: &'a FeatureSet,
-    pub(crate) user: &'u User<'a>,
-    pub(crate) sticky: Option<&'u mut StickyBucketDocs>,
-    pub(crate) obs: &'u mut O,
+    fs: &'a FeatureSet,
+    user: &'u User<'a>,
+    sticky: Option<&'u mut StickyBucketDocs>,
+    obs: &'u mut O,
+    /// Prerequisite results already computed in this evaluation (set up at the first
+    /// prerequisite: most evaluations have none).
+    memo: Option<Memo<'a>>,
+    budget: Budget,
 }
 
-impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
+impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
+    pub(crate) fn new(
+        fs: &'a FeatureSet,
+        user: &'u User<'a>,
+        sticky: Option<&'u mut StickyBucketDocs>,
+        obs: &'u mut O,
+    ) -> Self {
+        Ev {
+            fs,
+            user,
+            sticky,
+            obs,
+            memo: None,
+            budget: Budget::default(),
+        }
+    }
+
     fn attrs(&self) -> &'a Map<String, Value> {
         self.user.attributes
     }
@@ -183,6 +205,12 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         source: FeatureSource,
         rule_id: &'a str,
     ) -> FeatureResult<'a> {
+        // Past the work budget every result fails closed, up to the feature asked for.
+        let (value, source, rule_id) = if self.budget.exhausted() {
+            (&NULL, FeatureSource::EvaluationLimit, "")
+        } else {
+            (value, source, rule_id)
+        };
         let r = FeatureResult {
             value,
             source,
@@ -219,12 +247,18 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         let Some((fkey, feature)) = fs.features.get_key_value(id) else {
             return self.result(id, &NULL, FeatureSource::UnknownFeature, "");
         };
+        if !self.budget.spend() {
+            return self.result(fkey, &NULL, FeatureSource::EvaluationLimit, "");
+        }
         let here = Stack {
             id: fkey,
             depth,
             parent: stack,
         };
         'rules: for (index, rule) in feature.rules.iter().enumerate() {
+            if !self.budget.spend() {
+                return self.result(fkey, &NULL, FeatureSource::EvaluationLimit, "");
+            }
             self.obs.on_trace(Trace::RuleStart {
                 feature: fkey,
                 index,
@@ -320,6 +354,9 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         here: &Stack<'_>,
     ) -> Option<FeatureResult<'a>> {
         let res = self.run(exp, Some(fkey), Some(here));
+        if self.budget.exhausted() {
+            return Some(self.result(fkey, &NULL, FeatureSource::EvaluationLimit, ""));
+        }
         if res.in_experiment && !res.passthrough {
             self.trace_rule(fkey, index, "applied: experiment");
             self.obs.on_trace(Trace::Value {
@@ -352,19 +389,47 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
 
     fn parents_pass(&mut self, parents: &'a [ParentCondition], here: &Stack<'_>) -> ParentOutcome {
         for pc in parents {
-            let parent = self.feature(&pc.id, Some(here));
-            if parent.source == FeatureSource::CyclicPrerequisite {
+            let (value, source) = self.prerequisite(&pc.id, Some(here));
+            if source == FeatureSource::CyclicPrerequisite {
                 return ParentOutcome::Cyclic;
             }
             let passed = pc
                 .condition
-                .matches_root(Root::Single("value", parent.value), &self.fs.saved_groups);
-            self.trace_prerequisite(pc, parent.value, passed);
+                .matches_root(Root::Single("value", value), &self.fs.saved_groups);
+            self.trace_prerequisite(pc, value, passed);
             if !passed {
                 return ParentOutcome::Fail { gate: pc.gate };
             }
         }
         ParentOutcome::Pass
+    }
+
+    /// A prerequisite's value and source, evaluated once per evaluation: a result is reused
+    /// when it cannot depend on the path that reached it (no cycle below the feature, and its
+    /// whole chain within [`MAX_PREREQUISITE_DEPTH`] of here), which keeps a DAG of
+    /// prerequisites linear instead of exponential.
+    fn prerequisite(
+        &mut self,
+        id: &'a str,
+        stack: Option<&Stack<'_>>,
+    ) -> (&'a Value, FeatureSource) {
+        let depth = stack.map_or(0, |s| s.depth + 1);
+        let reusable = self
+            .fs
+            .features
+            .get(id)
+            .and_then(|f| f.prereq_height)
+            .is_some_and(|h| depth.saturating_add(h as usize) <= MAX_PREREQUISITE_DEPTH);
+        if reusable && let Some(hit) = self.memo.as_ref().and_then(|m| m.get(id)) {
+            return hit;
+        }
+        let r = self.feature(id, stack);
+        if reusable && !self.budget.exhausted() {
+            self.memo
+                .get_or_insert_with(Memo::new)
+                .insert(id, r.value, r.source);
+        }
+        (r.value, r.source)
     }
 
     /// The reference `getHashAttribute`: the attribute's value if truthy, else the fallback's.
@@ -599,16 +664,12 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
             }
             if let Some(parents) = &exp.parent_conditions {
                 for pc in parents {
-                    let parent = match stack {
-                        Some(s) => self.feature(&pc.id, Some(s)),
-                        None => self.feature(&pc.id, None),
-                    };
-                    let passed = parent.source != FeatureSource::CyclicPrerequisite
-                        && pc.condition.matches_root(
-                            Root::Single("value", parent.value),
-                            &self.fs.saved_groups,
-                        );
-                    self.trace_prerequisite(pc, parent.value, passed);
+                    let (value, source) = self.prerequisite(&pc.id, stack);
+                    let passed = source != FeatureSource::CyclicPrerequisite
+                        && pc
+                            .condition
+                            .matches_root(Root::Single("value", value), &self.fs.saved_groups);
+                    self.trace_prerequisite(pc, value, passed);
                     if !passed {
                         return self.exit(exp, feature_id, "prerequisite not met");
                     }
@@ -775,6 +836,9 @@ fn is_version_below(suffix: &str, min: f64) -> bool {
 pub(crate) fn sticky_value(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        // Attributes built in code may nest arbitrarily: serializing recurses, so a value too
+        // deep to be a sensible id gets no sticky-bucket key text.
+        other if gb_condition::nests_deeper_than(other, crate::MAX_JSON_DEPTH) => String::new(),
         other => {
             let mut s = String::new();
             let _ = gb_condition::write_js_json(&mut s, other);
@@ -816,13 +880,7 @@ impl FeatureSet {
         sticky: Option<&mut StickyBucketDocs>,
         observer: &mut O,
     ) -> FeatureResult<'a> {
-        Ev {
-            fs: self,
-            user,
-            sticky,
-            obs: observer,
-        }
-        .eval_feature(key)
+        Ev::new(self, user, sticky, observer).eval_feature(key)
     }
 
     /// Runs an inline experiment for a user (saved groups come from this payload).
@@ -838,13 +896,7 @@ impl FeatureSet {
         sticky: Option<&mut StickyBucketDocs>,
         observer: &mut O,
     ) -> ExperimentResult<'a> {
-        Ev {
-            fs: self,
-            user,
-            sticky,
-            obs: observer,
-        }
-        .run(experiment, None, None)
+        Ev::new(self, user, sticky, observer).run(experiment, None, None)
     }
 
     /// The `(attribute, value)` pairs to look sticky-bucket documents up by for this user
@@ -874,13 +926,7 @@ impl FeatureSet {
             if !redirects {
                 continue;
             }
-            let r = Ev {
-                fs: self,
-                user,
-                sticky: None,
-                obs: &mut obs,
-            }
-            .run(exp, None, None);
+            let r = Ev::new(self, user, None, &mut obs).run(exp, None, None);
             if !r.in_experiment {
                 continue;
             }

@@ -10,6 +10,7 @@ use gb_condition::{Condition, SavedGroups};
 use serde_json::{Map, Value};
 
 use crate::bucket::{Range, bucket_ranges, equal_weights};
+use crate::compiling::Compiling;
 use crate::hash::{HashVersion, Seed};
 use crate::url::UrlTarget;
 
@@ -94,8 +95,8 @@ impl Experiment {
     /// Never fails: a malformed definition yields an experiment that includes nobody, with
     /// the reason in [`Experiment::invalid_reason`].
     pub fn from_json(v: &Value) -> Experiment {
-        let mut w = Vec::new();
-        Self::parse(v.clone(), &mut w)
+        let mut w = Compiling::default();
+        Self::parse(crate::depth::clone_cut(v, crate::MAX_JSON_DEPTH), &mut w)
     }
 
     /// The experiment key.
@@ -118,7 +119,7 @@ impl Experiment {
         self.invalid.as_deref()
     }
 
-    pub(crate) fn parse(v: Value, warnings: &mut Vec<String>) -> Experiment {
+    pub(crate) fn parse(v: Value, warnings: &mut Compiling) -> Experiment {
         let empty = Map::new();
         let m = v.as_object().unwrap_or(&empty);
         let mut p = P { errors: Vec::new() };
@@ -209,7 +210,7 @@ impl Experiment {
         };
         // JS `experiment.condition && !conditionPasses(..)`: falsy means no condition.
         let condition = match m.get("condition") {
-            Some(c) if truthy(c) => Some(Condition::compile_with_warnings(c, warnings)),
+            Some(c) if truthy(c) => Some(warnings.condition(c)),
             _ => None,
         };
         let parent_conditions = match m.get("parentConditions") {
@@ -223,7 +224,11 @@ impl Experiment {
         };
         let url_patterns = match m.get("urlPatterns") {
             None | Some(Value::Null) => None,
-            Some(Value::Array(a)) => Some(a.iter().filter_map(UrlTarget::parse).collect()),
+            Some(Value::Array(a)) => Some(
+                a.iter()
+                    .filter_map(|t| UrlTarget::parse(t, warnings))
+                    .collect(),
+            ),
             Some(_) => {
                 p.err("urlPatterns must be an array");
                 None
@@ -232,10 +237,7 @@ impl Experiment {
         let url_regex = match m.get("url") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if !s.is_empty() => {
-                let c = Condition::compile_with_warnings(
-                    &serde_json::json!({"u": {"$regex": s}}),
-                    warnings,
-                );
+                let c = warnings.condition(&serde_json::json!({"u": {"$regex": s}}));
                 Some(Some(Box::new(c)))
             }
             Some(_) => Some(None),
@@ -305,7 +307,7 @@ impl Experiment {
         base_json: &Map<String, Value>,
         leaf: BanditMeta,
         weights: Option<&Value>,
-        warnings: &mut Vec<String>,
+        warnings: &mut Compiling,
     ) -> Experiment {
         let mut m = base_json.clone();
         if let Some(w) = weights {
@@ -452,7 +454,7 @@ impl P {
     pub(crate) fn parents(
         &mut self,
         v: &Value,
-        warnings: &mut Vec<String>,
+        warnings: &mut Compiling,
     ) -> Option<Vec<ParentCondition>> {
         let Some(a) = v.as_array() else {
             self.err("parentConditions must be an array");
@@ -466,7 +468,7 @@ impl P {
             };
             let condition = match cond {
                 None | Some(Value::Null) => Condition::always(),
-                Some(c) => Condition::compile_with_warnings(c, warnings),
+                Some(c) => warnings.condition(c),
             };
             out.push(ParentCondition {
                 id: id.clone(),
@@ -481,7 +483,7 @@ impl P {
 /// Parses `parentConditions` of a feature rule.
 pub(crate) fn parse_parents(
     v: &Value,
-    warnings: &mut Vec<String>,
+    warnings: &mut Compiling,
 ) -> Result<Vec<ParentCondition>, String> {
     let mut p = P { errors: Vec::new() };
     p.parents(v, warnings).ok_or_else(|| p.errors.join("; "))

@@ -12,6 +12,7 @@ use hashbrown::HashMap;
 use serde_json::{Map, Value};
 
 use crate::bucket::Range;
+use crate::compiling::Compiling;
 use crate::experiment::{
     BanditMeta, Experiment, Filter, ParentCondition, parse_filters, parse_parents,
 };
@@ -45,6 +46,9 @@ impl core::error::Error for ParseError {}
 pub(crate) struct Feature {
     pub(crate) default_value: Value,
     pub(crate) rules: Vec<Rule>,
+    /// The longest chain of prerequisites below this feature; `None` if a cycle is reachable
+    /// (set at load from the payload's prerequisite graph).
+    pub(crate) prereq_height: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -118,23 +122,27 @@ impl FeatureSet {
         if !value.is_object() {
             return Err(ParseError::new("the payload is not a JSON object".into()));
         }
-        Ok(Self::from_owned_value(value))
+        // serde_json refuses text nested deeper than 128: no need to walk it again.
+        Ok(Self::compile(value))
     }
 
     /// Compiles a parsed payload (`{features, savedGroups, contextualBandits, experiments}`).
-    /// Never fails; see [`FeatureSet::warnings`].
+    /// Never fails; see [`FeatureSet::warnings`]. Containers nested deeper than
+    /// [`MAX_JSON_DEPTH`] are cut off, as in payload text.
     pub fn from_value(payload: &Value) -> FeatureSet {
-        Self::from_owned_value(payload.clone())
+        Self::compile(crate::depth::clone_cut(payload, MAX_JSON_DEPTH))
     }
 
     /// Like [`FeatureSet::from_value`], taking the payload by value (no copy of its parts).
     pub fn from_owned_value(mut payload: Value) -> FeatureSet {
+        crate::depth::cut_in_place(&mut payload, MAX_JSON_DEPTH);
+        Self::compile(payload)
+    }
+
+    fn compile(mut payload: Value) -> FeatureSet {
         let mut fs = FeatureSet::new();
-        let mut w = Vec::new();
-        fs.saved_groups = SavedGroups::compile_with_warnings(
-            payload.get("savedGroups").unwrap_or(&Value::Null),
-            &mut w,
-        );
+        let mut w = Compiling::default();
+        fs.saved_groups = w.saved_groups(payload.get("savedGroups").unwrap_or(&Value::Null));
         let mut sticky = Vec::<String>::new();
         let features = payload.get_mut("features").map(Value::take);
         let bandits = payload.get("contextualBandits").and_then(Value::as_object);
@@ -155,6 +163,7 @@ impl FeatureSet {
             None | Some(Value::Null) => {}
             Some(_) => w.push("features must be an object; no feature loaded".into()),
         }
+        annotate_prerequisites(&mut fs.features, &mut w);
         if let Some(Value::Array(exps)) = payload.get_mut("experiments").map(Value::take) {
             for e in exps {
                 let exp = Experiment::parse(e, &mut w);
@@ -166,7 +175,7 @@ impl FeatureSet {
             }
         }
         fs.sticky_attributes = sticky;
-        fs.warnings = w;
+        fs.warnings = w.warnings;
         fs
     }
 
@@ -207,6 +216,39 @@ impl FeatureSet {
     }
 }
 
+/// The ids every rule of `f` may gate on (rule parents and experiments' parents).
+fn prerequisite_ids(f: &Feature) -> Vec<&str> {
+    fn from<'f>(ids: &mut Vec<&'f str>, e: &'f Experiment) {
+        ids.extend(e.parent_conditions.iter().flatten().map(|p| p.id.as_str()));
+    }
+    let mut ids = Vec::new();
+    for r in &f.rules {
+        ids.extend(r.parents.iter().flatten().map(|p| p.id.as_str()));
+        match &r.kind {
+            RuleKind::Experiment(e) => from(&mut ids, e),
+            RuleKind::Bandit { leaves, fallback } => {
+                leaves.iter().for_each(|(_, e)| from(&mut ids, e));
+                from(&mut ids, fallback);
+            }
+            RuleKind::Force(_) | RuleKind::Skip => {}
+        }
+    }
+    ids
+}
+
+/// Sets every feature's `prereq_height` from the payload's prerequisite graph.
+fn annotate_prerequisites(features: &mut HashMap<String, Feature>, warnings: &mut Vec<String>) {
+    let heights = {
+        let keys: Vec<&str> = features.keys().map(String::as_str).collect();
+        let parents: Vec<Vec<&str>> = features.values().map(prerequisite_ids).collect();
+        crate::prereq_graph::heights(&keys, &parents, warnings)
+    };
+    // A map that has not changed iterates in the same order every time.
+    for (f, h) in features.values_mut().zip(heights) {
+        f.prereq_height = h;
+    }
+}
+
 fn push_unique(v: &mut Vec<String>, s: &str) {
     if !v.iter().any(|x| x == s) {
         v.push(s.to_string());
@@ -217,7 +259,7 @@ fn parse_feature(
     key: &str,
     def: Value,
     bandits: Option<&Map<String, Value>>,
-    w: &mut Vec<String>,
+    w: &mut Compiling,
     sticky: &mut Vec<String>,
 ) -> Option<Feature> {
     let mut m = match def {
@@ -256,6 +298,7 @@ fn parse_feature(
     Some(Feature {
         default_value,
         rules,
+        prereq_height: None,
     })
 }
 
@@ -272,7 +315,7 @@ fn parse_rule(
     feature_key: &str,
     r: Value,
     bandits: Option<&Map<String, Value>>,
-    w: &mut Vec<String>,
+    w: &mut Compiling,
     sticky: &mut Vec<String>,
 ) -> Result<Rule, String> {
     let Value::Object(mut m) = r else {
@@ -291,7 +334,7 @@ fn parse_rule(
         // JS `rule.condition && !conditionPasses(..)`: any truthy shape is evaluated as JS
         // evaluates it (gb-condition warns about non-object shapes).
         Some(c) if is_truthy(c) => {
-            let cond = Condition::compile_with_warnings(c, w);
+            let cond = w.condition(c);
             if !cond.is_valid() {
                 w.push(format!("feature {feature_key:?}: a rule's condition cannot be compiled; the rule matches nobody"));
             }
@@ -422,7 +465,7 @@ fn parse_rule(
             if let Some(Value::Array(contexts)) = def.get("contexts") {
                 for c in contexts {
                     let cond = match c.get("condition") {
-                        Some(cv) if is_truthy(cv) => Condition::compile_with_warnings(cv, w),
+                        Some(cv) if is_truthy(cv) => w.condition(cv),
                         _ => Condition::always(),
                     };
                     let weights = c.get("weights").cloned().unwrap_or(Value::Null);

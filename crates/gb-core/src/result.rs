@@ -23,6 +23,9 @@ pub enum FeatureSource {
     Prerequisite,
     /// Prerequisites form a cycle.
     CyclicPrerequisite,
+    /// The evaluation needed more than [`MAX_EVALUATION_WORK`](crate::MAX_EVALUATION_WORK)
+    /// steps (a hostile prerequisite graph): it failed closed with a `null` value.
+    EvaluationLimit,
 }
 
 impl FeatureSource {
@@ -36,6 +39,7 @@ impl FeatureSource {
             FeatureSource::Experiment => "experiment",
             FeatureSource::Prerequisite => "prerequisite",
             FeatureSource::CyclicPrerequisite => "cyclicPrerequisite",
+            FeatureSource::EvaluationLimit => "evaluationLimit",
         }
     }
 }

@@ -4,8 +4,10 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use gb_condition::JsRegex;
+use gb_condition::{JsRegex, RegexError};
 use serde_json::Value;
+
+use crate::compiling::Compiling;
 
 /// One `urlPatterns` entry.
 #[derive(Debug)]
@@ -18,15 +20,28 @@ pub(crate) struct UrlTarget {
 enum TargetKind {
     Simple(String),
     Regex(Option<JsRegex>),
+    /// A regex this build cannot run (no engine, over a size limit or the payload's budget):
+    /// no URL is targeted, so an exclusion is never skipped.
+    Unavailable,
     Unknown,
 }
 
 impl UrlTarget {
-    pub(crate) fn parse(v: &Value) -> Option<UrlTarget> {
+    pub(crate) fn parse(v: &Value, w: &mut Compiling) -> Option<UrlTarget> {
         let pattern = v.get("pattern")?.as_str()?;
         let kind = match v.get("type").and_then(Value::as_str) {
             Some("simple") => TargetKind::Simple(pattern.into()),
-            Some("regex") => TargetKind::Regex(JsRegex::new(pattern, false).ok()),
+            Some("regex") => match w.regex(pattern) {
+                Ok(r) => TargetKind::Regex(Some(r)),
+                // The reference SDK treats an invalid or unsupported pattern as no match.
+                Err(RegexError::Invalid(_) | RegexError::Unsupported(_)) => TargetKind::Regex(None),
+                Err(e) => {
+                    w.push(alloc::format!(
+                        "urlPatterns regex {pattern:?} {e}; the experiment targets no URL"
+                    ));
+                    TargetKind::Unavailable
+                }
+            },
             _ => TargetKind::Unknown,
         };
         Some(UrlTarget {
@@ -39,6 +54,12 @@ impl UrlTarget {
 /// The reference `isURLTargeted`.
 pub(crate) fn is_url_targeted(url: &str, targets: &[UrlTarget]) -> bool {
     if targets.is_empty() {
+        return false;
+    }
+    if targets
+        .iter()
+        .any(|t| matches!(t.kind, TargetKind::Unavailable))
+    {
         return false;
     }
     let mut has_include = false;

@@ -12,21 +12,22 @@ use std::sync::Mutex;
 use arc_swap::ArcSwap;
 use gb_core::{Experiment, FeatureSet};
 use gb_sticky::StickyBucketService;
+use gb_transport::cache::{FeatureCache, FileFeatureCache};
 use gb_transport::{
     BackoffConfig, DecryptionKey, Dial, FeatureSource, HttpConfig, HyperTransport, NetworkConfig,
-    Payload, ProxyConfig, TlsConfig, Transport,
+    Payload, PollMode, ProxyConfig, RefreshTrigger, SseMode, StreamConfig, TlsConfig, Transport,
 };
 use serde_json::{Map, Value};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
-use crate::cache::{FeatureCache, FileFeatureCache};
 use crate::client::{
     EvalConfig, GrowthBook, Health, Inner, OwnedRuntime, Shared, Snapshot, Status,
 };
 use crate::error::{Error, Result};
-use crate::refresh::{Refresher, sticky_writer};
 use crate::result::{ExperimentResult, FeatureResult};
+use crate::sticky_writer::sticky_writer;
 use crate::tracking::{Callbacks, Dedup, Plugin};
+use crate::updates::apply_updates;
 use crate::user::UserContext;
 
 /// The default API host.
@@ -418,6 +419,34 @@ impl GrowthBookBuilder {
         Ok(Some(FeatureSet::from_value(payload.value())))
     }
 
+    /// The payload engine's settings for this client: the refresh strategy as an engine mode,
+    /// the backoff, the cache TTL, the caches and their key.
+    fn engine_config(&self, refresh: RefreshTrigger) -> StreamConfig {
+        let defaults = StreamConfig::default();
+        let (sse, poll_mode, poll_interval) = match self.refresh {
+            RefreshStrategy::Streaming => {
+                (SseMode::Always, PollMode::Interval, defaults.poll_interval)
+            }
+            RefreshStrategy::Polling(every) => (SseMode::Never, PollMode::Interval, every),
+            RefreshStrategy::None => (SseMode::Never, PollMode::OnDemand, defaults.poll_interval),
+        };
+        StreamConfig {
+            backoff: self.backoff.clone(),
+            sse,
+            poll_mode,
+            poll_interval,
+            ttl: self.cache_ttl,
+            caches: self.caches.clone(),
+            cache_key: format!(
+                "{}|{}",
+                self.api_host.trim_end_matches('/'),
+                self.client_key.as_deref().unwrap_or("custom-transport")
+            ),
+            refresh,
+            ..defaults
+        }
+    }
+
     fn transport_for(&self) -> Result<Option<Arc<dyn Transport>>> {
         if let Some(t) = &self.transport {
             return Ok(Some(Arc::clone(t)));
@@ -529,7 +558,7 @@ impl GrowthBookBuilder {
             ready: watch::Sender::new(loaded || self.eval.remote_eval),
             stale: AtomicBool::new(false),
             refresh_requested: AtomicBool::new(false),
-            demand: Notify::new(),
+            demand: RefreshTrigger::new(),
             sticky: self.sticky.clone(),
             writer: writer_tx,
             dropped_writes: AtomicU64::new(0),
@@ -547,23 +576,14 @@ impl GrowthBookBuilder {
             if let (Some(rx), Some(service)) = (writer_rx, self.sticky.clone()) {
                 tasks.push(h.spawn(sticky_writer(service, rx)));
             }
-            if let (Some(transport), false) = (transport, self.eval.remote_eval) {
-                let cache_key = format!(
-                    "{}|{}",
-                    self.api_host.trim_end_matches('/'),
-                    self.client_key.as_deref().unwrap_or("custom-transport")
-                );
-                let refresher = Refresher {
-                    shared: Arc::clone(&shared),
-                    transport,
-                    key,
-                    caches: self.caches.clone(),
-                    cache_key,
-                    strategy: self.refresh,
-                    ttl: self.cache_ttl,
-                    backoff: self.backoff.clone(),
-                };
-                tasks.push(h.spawn(refresher.run()));
+            if let (Some(source), false) = (source, self.eval.remote_eval) {
+                let config = self.engine_config(shared.demand.clone());
+                // `stream` spawns the engine on the runtime of the handle entered here.
+                let _entered = h.enter();
+                match source.stream(config) {
+                    Ok(engine) => tasks.push(h.spawn(apply_updates(Arc::clone(&shared), engine))),
+                    Err(e) => shared.record_error(Error::Transport(e)),
+                }
             }
         }
         let client = GrowthBook {

@@ -12,10 +12,10 @@ use std::time::SystemTime;
 use arc_swap::ArcSwap;
 use gb_core::{Experiment, FeatureSet};
 use gb_sticky::{StickyAssignmentsDocument, StickyBucketService};
-use gb_transport::FeatureSource;
+use gb_transport::{FeatureSource, RefreshTrigger};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use tokio::sync::{Notify, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::builder::GrowthBookBuilder;
@@ -106,7 +106,8 @@ pub(crate) struct Shared {
     /// Set when the features outlived the cache TTL (stale-while-revalidate).
     pub(crate) stale: AtomicBool,
     pub(crate) refresh_requested: AtomicBool,
-    pub(crate) demand: Notify,
+    /// Asks the engine for a revalidation (stale-while-revalidate).
+    pub(crate) demand: RefreshTrigger,
     pub(crate) sticky: Option<Arc<dyn StickyBucketService>>,
     pub(crate) writer: Option<mpsc::Sender<WriterMsg>>,
     pub(crate) dropped_writes: AtomicU64,
@@ -151,8 +152,9 @@ impl Shared {
         h.updated_at = Some(SystemTime::now());
     }
 
-    /// The features outlived the cache TTL.
+    /// The features outlived the cache TTL: the next evaluation asks for one revalidation.
     pub(crate) fn mark_stale(&self) {
+        self.refresh_requested.store(false, Ordering::Release);
         self.stale.store(true, Ordering::Relaxed);
         let mut h = self.health.lock().unwrap_or_else(PoisonError::into_inner);
         if h.status == Status::Ready {
@@ -179,7 +181,7 @@ impl Shared {
         if self.stale.load(Ordering::Relaxed)
             && !self.refresh_requested.swap(true, Ordering::AcqRel)
         {
-            self.demand.notify_one();
+            self.demand.request();
         }
     }
 

@@ -4,7 +4,8 @@
 //! * Wire format: `POST {ingestor_host}/track?client_key={key}`, a JSON array of event
 //!   payloads, `Content-Type: text/plain`, `Accept: application/json`.
 //! * Hooks run on the evaluating thread and only deduplicate, build the event and `try_send` it
-//!   into a bounded queue: a full queue drops the event (counted), nothing ever waits for the
+//!   into a queue bounded in events and bytes: a full queue drops the event (counted), an
+//!   event over its own size limit is dropped (counted as oversized), nothing ever waits for the
 //!   network. A worker thread with its own small runtime batches and posts.
 
 use alloc::boxed::Box;
@@ -14,7 +15,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use core::hash::{BuildHasher, Hash, Hasher};
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use core::time::Duration;
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
@@ -31,6 +32,7 @@ use serde_json::{Map, Value};
 use tokio::sync::{Notify, mpsc};
 
 use crate::error::{Error, Result};
+use crate::event_size::{MAX_EVENT_DEPTH, event_bytes};
 use crate::result::{ExperimentResult, FeatureResult, Reason};
 use crate::tracking::{Plugin, guarded};
 use crate::user::UserContext;
@@ -291,8 +293,11 @@ pub struct TrackingStats {
     pub sent: u64,
     /// Events whose batch failed twice (or was still unsent when a close timed out).
     pub failed: u64,
-    /// Events dropped because the queue was full or the plugin closed.
+    /// Events dropped because the queue was full (in events or bytes) or the plugin closed.
     pub dropped: u64,
+    /// Events dropped because they alone were larger than the per-event limit (or nested too
+    /// deeply to send).
+    pub oversized: u64,
     /// Events skipped as duplicates of a recent one.
     pub deduplicated: u64,
     /// Events rejected by the event filter.
@@ -316,6 +321,7 @@ struct Counters {
     sent: AtomicU64,
     failed: AtomicU64,
     dropped: AtomicU64,
+    oversized: AtomicU64,
     deduplicated: AtomicU64,
     filtered: AtomicU64,
     batches: AtomicU64,
@@ -345,6 +351,8 @@ struct Core {
     flush_signal: Notify,
     close_signal: Notify,
     close_deadline: Mutex<Option<Instant>>,
+    /// Approximate JSON bytes of the events queued or in the worker's batch.
+    queued_bytes: AtomicUsize,
 }
 
 impl Core {
@@ -452,8 +460,16 @@ impl RecentEvents {
     }
 }
 
-/// Hashes a JSON value (structure and order included, like `JSON.stringify` equality).
+/// Hashes a JSON value (structure and order included, like `JSON.stringify` equality), down
+/// to [`MAX_EVENT_DEPTH`] levels (deeper events are never sent).
 fn hash_json(v: &Value, h: &mut impl Hasher) {
+    hash_json_at(v, h, 0);
+}
+
+fn hash_json_at(v: &Value, h: &mut impl Hasher, depth: usize) {
+    if depth > MAX_EVENT_DEPTH {
+        return 6u8.hash(h);
+    }
     match v {
         Value::Null => 0u8.hash(h),
         Value::Bool(b) => (1u8, b).hash(h),
@@ -461,13 +477,13 @@ fn hash_json(v: &Value, h: &mut impl Hasher) {
         Value::String(s) => (3u8, s).hash(h),
         Value::Array(a) => {
             (4u8, a.len()).hash(h);
-            a.iter().for_each(|x| hash_json(x, h));
+            a.iter().for_each(|x| hash_json_at(x, h, depth + 1));
         }
         Value::Object(m) => {
             (5u8, m.len()).hash(h);
             for (k, x) in m {
                 k.hash(h);
-                hash_json(x, h);
+                hash_json_at(x, h, depth + 1);
             }
         }
     }
@@ -492,6 +508,8 @@ pub struct TrackingPluginBuilder {
     batch_size: usize,
     flush_interval: Duration,
     queue_capacity: usize,
+    queue_bytes: usize,
+    max_event_bytes: usize,
     dedup_capacity: usize,
     dedup_key_attributes: Vec<String>,
     experiment_viewed: bool,
@@ -525,6 +543,11 @@ pub const DEFAULT_TRACKING_BATCH_SIZE: usize = 100;
 pub const DEFAULT_TRACKING_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// The default queue capacity, in events.
 pub const DEFAULT_TRACKING_QUEUE_CAPACITY: usize = 10_000;
+/// The default bound of the queue in bytes (approximate JSON size of the queued events).
+pub const DEFAULT_TRACKING_QUEUE_BYTES: usize = 8 << 20;
+/// The default largest event (approximate JSON size); larger ones are dropped and counted in
+/// [`TrackingStats::oversized`].
+pub const DEFAULT_TRACKING_MAX_EVENT_BYTES: usize = 256 << 10;
 /// The default capacity of the recent-events deduplication LRU.
 pub const DEFAULT_TRACKING_DEDUP_CAPACITY: usize = 10_000;
 
@@ -550,6 +573,22 @@ impl TrackingPluginBuilder {
     /// Events the queue holds before new ones are dropped (default 10 000, at least 1).
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// Bytes the queue holds (the approximate JSON size of the events queued and being sent)
+    /// before new events are dropped (default 8 MiB, at least 1). With a hung ingestor the
+    /// queue stops here, whatever the size of each event; in memory an event takes a few
+    /// times its JSON size.
+    pub fn queue_bytes(mut self, bytes: usize) -> Self {
+        self.queue_bytes = bytes.max(1);
+        self
+    }
+
+    /// The largest event sent (approximate JSON size of its properties, attributes and URL;
+    /// default 256 KiB); a larger one is dropped and counted in [`TrackingStats::oversized`].
+    pub fn max_event_bytes(mut self, bytes: usize) -> Self {
+        self.max_event_bytes = bytes;
         self
     }
 
@@ -687,6 +726,8 @@ impl TrackingPluginBuilder {
             core,
             closed: AtomicBool::new(false),
             recent: RecentEvents::new(self.dedup_capacity),
+            queue_bytes: self.queue_bytes,
+            max_event_bytes: self.max_event_bytes,
             dedup_key_attributes: self.dedup_key_attributes,
             experiment_viewed: self.experiment_viewed,
             feature_evaluated: self.feature_evaluated,
@@ -701,10 +742,12 @@ impl TrackingPluginBuilder {
 /// The GrowthBook tracking plugin (the JS `growthbookTrackingPlugin`, the Python
 /// `GrowthBookTrackingPlugin`). See the [crate documentation](crate#event-tracking).
 pub struct GrowthBookTrackingPlugin {
-    tx: mpsc::Sender<TrackedEvent>,
+    tx: mpsc::Sender<Queued>,
     core: Arc<Core>,
     closed: AtomicBool,
     recent: RecentEvents,
+    queue_bytes: usize,
+    max_event_bytes: usize,
     dedup_key_attributes: Vec<String>,
     experiment_viewed: bool,
     feature_evaluated: bool,
@@ -732,6 +775,8 @@ impl GrowthBookTrackingPlugin {
             batch_size: DEFAULT_TRACKING_BATCH_SIZE,
             flush_interval: DEFAULT_TRACKING_FLUSH_INTERVAL,
             queue_capacity: DEFAULT_TRACKING_QUEUE_CAPACITY,
+            queue_bytes: DEFAULT_TRACKING_QUEUE_BYTES,
+            max_event_bytes: DEFAULT_TRACKING_MAX_EVENT_BYTES,
             dedup_capacity: DEFAULT_TRACKING_DEDUP_CAPACITY,
             dedup_key_attributes: Vec::new(),
             experiment_viewed: true,
@@ -757,6 +802,7 @@ impl GrowthBookTrackingPlugin {
             sent: get(&c.sent),
             failed: get(&c.failed),
             dropped: get(&c.dropped),
+            oversized: get(&c.oversized),
             deduplicated: get(&c.deduplicated),
             filtered: get(&c.filtered),
             batches: get(&c.batches),
@@ -868,6 +914,29 @@ impl GrowthBookTrackingPlugin {
             self.dropped();
             return;
         }
+        // Measured before anything is copied: an oversized event costs at most its limit.
+        let text = name.len() + user.url().len();
+        let Some(bytes) = event_bytes(
+            &[&properties, user.attributes()],
+            text,
+            self.max_event_bytes,
+        ) else {
+            let n = counters.oversized.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_power_of_two() {
+                tracing::warn!(
+                    oversized = n,
+                    limit = self.max_event_bytes,
+                    "growthbook tracking event larger than its limit (or nested too deeply); dropped"
+                );
+            }
+            return;
+        };
+        let queued = &self.core.queued_bytes;
+        if queued.fetch_add(bytes, Ordering::AcqRel) + bytes > self.queue_bytes {
+            queued.fetch_sub(bytes, Ordering::AcqRel);
+            self.dropped();
+            return;
+        }
         let event = TrackedEvent {
             name: name.into(),
             properties,
@@ -878,6 +947,7 @@ impl GrowthBookTrackingPlugin {
             let mut keep = true;
             guarded("tracking event_filter", || keep = filter(&event));
             if !keep {
+                queued.fetch_sub(bytes, Ordering::AcqRel);
                 bump(&counters.filtered, 1);
                 return;
             }
@@ -885,9 +955,12 @@ impl GrowthBookTrackingPlugin {
         if let Some(cb) = &self.callback {
             guarded("tracking additional_callback", || cb(&event));
         }
-        match self.tx.try_send(event) {
+        match self.tx.try_send(Queued { event, bytes }) {
             Ok(()) => bump(&counters.accepted, 1),
-            Err(_) => self.dropped(),
+            Err(_) => {
+                queued.fetch_sub(bytes, Ordering::AcqRel);
+                self.dropped();
+            }
         }
     }
 
@@ -966,10 +1039,16 @@ impl Plugin for GrowthBookTrackingPlugin {
     }
 }
 
+/// An event in the queue, with its size (released once its batch is sent or failed).
+struct Queued {
+    event: TrackedEvent,
+    bytes: usize,
+}
+
 /// The worker: batches queued events and posts them, one batch at a time.
 struct Worker {
     core: Arc<Core>,
-    events: mpsc::Receiver<TrackedEvent>,
+    events: mpsc::Receiver<Queued>,
     sink: Arc<dyn EventSink>,
     batch_size: usize,
     flush_interval: Duration,
@@ -995,7 +1074,7 @@ impl Worker {
     }
 
     async fn run(mut self) {
-        let mut batch: Vec<TrackedEvent> = Vec::with_capacity(self.batch_size);
+        let mut batch: Vec<Queued> = Vec::with_capacity(self.batch_size);
         let mut due: Option<tokio::time::Instant> = None;
         let core = Arc::clone(&self.core);
         loop {
@@ -1061,7 +1140,7 @@ impl Worker {
     }
 
     /// Moves every queued event into `batch`.
-    fn drain(&mut self, batch: &mut Vec<TrackedEvent>) {
+    fn drain(&mut self, batch: &mut Vec<Queued>) {
         while let Ok(e) = self.events.try_recv() {
             batch.push(e);
         }
@@ -1069,7 +1148,7 @@ impl Worker {
 
     /// [`post_all`](Self::post_all), abandoned if a close is requested meanwhile (what is
     /// unsent stays in `batch` for the final flush); returns whether a close was requested.
-    async fn post_unless_closed(&self, batch: &mut Vec<TrackedEvent>) -> bool {
+    async fn post_unless_closed(&self, batch: &mut Vec<Queued>) -> bool {
         tokio::select! {
             biased;
             () = self.core.close_signal.notified() => true,
@@ -1079,21 +1158,22 @@ impl Worker {
 
     /// Posts `batch` in chunks of the batch size, removing each chunk once it is sent or
     /// failed (so an abandoned call leaves the rest in place).
-    async fn post_all(&self, batch: &mut Vec<TrackedEvent>) {
+    async fn post_all(&self, batch: &mut Vec<Queued>) {
         while !batch.is_empty() {
             let n = batch.len().min(self.batch_size);
             self.post(&batch[..n]).await;
-            batch.drain(..n);
+            let bytes: usize = batch.drain(..n).map(|q| q.bytes).sum();
+            self.core.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
         }
     }
 
     /// Posts one batch; on failure waits the backoff and retries once.
-    async fn post(&self, batch: &[TrackedEvent]) {
+    async fn post(&self, batch: &[Queued]) {
         if batch.is_empty() {
             return;
         }
         let n = batch.len() as u64;
-        let payloads: Vec<Value> = batch.iter().map(TrackedEvent::to_payload).collect();
+        let payloads: Vec<Value> = batch.iter().map(|q| q.event.to_payload()).collect();
         let c = &self.core.counters;
         for attempt in 0..2 {
             let outcome =

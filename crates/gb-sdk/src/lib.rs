@@ -3,32 +3,39 @@
 extern crate alloc;
 
 mod builder;
-pub mod cache;
 mod client;
 mod deferred;
 mod error;
+mod event_size;
 mod ingest;
 #[cfg(feature = "tower")]
 mod layer;
-mod refresh;
 mod request;
 mod result;
+mod sticky_writer;
 mod tracking;
+mod updates;
 mod user;
 
 pub use builder::{
     DEFAULT_API_HOST, DEFAULT_CACHE_TTL, DEFAULT_DEDUP_CAPACITY, DEFAULT_STICKY_TIMEOUT,
     GrowthBookBuilder, RefreshStrategy,
 };
-#[cfg(feature = "redis")]
-pub use cache::RedisFeatureCache;
-pub use cache::{CacheEntry, FeatureCache, FileFeatureCache, MemoryFeatureCache};
 pub use client::{GrowthBook, GrowthBookClient, Status};
 pub use deferred::{DEFERRED_TRACKING_CAPACITY, DeferredTrackingCall};
 pub use error::{Error, Result};
+/// The feature caches live beside the payload engine in gb-transport (a third-party cache
+/// depends on gb-transport only); re-exported here.
+pub use gb_transport::cache;
+#[cfg(feature = "redis")]
+pub use gb_transport::cache::RedisFeatureCache;
+pub use gb_transport::cache::{
+    CacheEntry, CacheError, FeatureCache, FileFeatureCache, MemoryFeatureCache,
+};
 pub use ingest::{
     DEFAULT_INGESTOR_HOST, DEFAULT_TRACKING_BATCH_SIZE, DEFAULT_TRACKING_DEDUP_CAPACITY,
-    DEFAULT_TRACKING_FLUSH_INTERVAL, DEFAULT_TRACKING_QUEUE_CAPACITY, EVENT_EXPERIMENT_VIEWED,
+    DEFAULT_TRACKING_FLUSH_INTERVAL, DEFAULT_TRACKING_MAX_EVENT_BYTES,
+    DEFAULT_TRACKING_QUEUE_BYTES, DEFAULT_TRACKING_QUEUE_CAPACITY, EVENT_EXPERIMENT_VIEWED,
     EVENT_FEATURE_EVALUATED, EventSink, GrowthBookTrackingPlugin, HttpEventSink, TrackedEvent,
     TrackingPluginBuilder, TrackingStats,
 };

@@ -1,6 +1,7 @@
 //! Two clients sharing a `RedisFeatureCache`: the second is served from Redis, so the server
-//! sees one fetch. Needs `GB_REDIS_URL` (`source .ci/redis.sh start`); without it the test
-//! prints `SKIPPED: ...` and passes, except under `CI=true`, where it fails.
+//! sees one fetch. Uses `GB_REDIS_URL`, else starts its own `redis-server` (gb-redis's test
+//! support, as gb-sticky's tests do); without either the test prints `SKIPPED: ...` and
+//! passes, except under `CI=true`, where it fails.
 #![allow(clippy::unwrap_used, reason = "test")]
 
 extern crate alloc;
@@ -13,23 +14,11 @@ use core::time::Duration;
 use common::{builder, payload, start};
 use gb_sdk::{FeatureCache as _, RedisFeatureCache, Status};
 
-fn redis_url() -> Option<String> {
-    match std::env::var("GB_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "GB_REDIS_URL must be set under CI=true (source .ci/redis.sh start)"
-            );
-            println!("SKIPPED: GB_REDIS_URL is not set (source .ci/redis.sh start)");
-            None
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clients_share_one_fetch_through_redis() {
-    let Some(url) = redis_url() else { return };
+    let Some((url, _server)) = gb_redis::testing::redis_url("redis feature cache") else {
+        return;
+    };
     let server = start(payload("shared")).await;
     // A prefix of its own, so runs never see each other's entries.
     let prefix = format!("gb-sdk-test:{}:{}:", std::process::id(), server.addr.port());

@@ -21,7 +21,7 @@ use core::fmt;
 use core::future::Future;
 use core::time::Duration;
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::aio::ConnectionManager;
 use ::redis::{Client, RedisError};
 use gb_core::StickyAssignmentsDocument;
 
@@ -150,38 +150,25 @@ async fn bounded<T>(
     }
 }
 
-fn manager_config(options: &RedisOptions) -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(options.timeout))
-        .set_response_timeout(Some(options.timeout))
-        // Reconnect quickly and give up early: a lookup waits at most `timeout` anyway, and the
-        // next call starts a fresh attempt.
-        .set_number_of_retries(1)
-        .set_min_delay(Duration::from_millis(50))
-        .set_max_delay(options.timeout)
-}
-
 impl RedisStickyBucketService {
     /// Connects to `url` (e.g. `redis://127.0.0.1:6379/`), waiting at most the configured
     /// timeout for the first connection.
     pub async fn connect(url: &str, options: RedisOptions) -> Result<Self, StickyError> {
-        let client = Client::open(url).map_err(|e| {
-            StickyError::with_source(StickyErrorKind::InvalidConfig, "invalid Redis URL", e)
+        let conn = gb_redis::connect(url, options.timeout).await.map_err(|e| {
+            let kind = match &e {
+                gb_redis::ConnectError::InvalidUrl(_) => StickyErrorKind::InvalidConfig,
+                e if e.is_timeout() => StickyErrorKind::Timeout,
+                _ => StickyErrorKind::Backend,
+            };
+            StickyError::with_source(kind, "connecting to Redis", e)
         })?;
-        let config = manager_config(&options);
-        let conn = bounded(options.timeout, "connecting to Redis", async {
-            ConnectionManager::new_with_config(client, config)
-                .await
-                .map_err(|e| backend("connecting to Redis", e))
-        })
-        .await?;
         Ok(Self { conn, options })
     }
 
     /// A store that connects on first use (construction never waits or fails on the server;
     /// lookups fail until it is reachable). Must be called within a tokio runtime.
     pub fn new_lazy(client: Client, options: RedisOptions) -> Result<Self, StickyError> {
-        let conn = ConnectionManager::new_lazy_with_config(client, manager_config(&options))
+        let conn = gb_redis::connect_lazy(client, options.timeout)
             .map_err(|e| backend("creating the Redis connection manager", e))?;
         Ok(Self { conn, options })
     }

@@ -16,6 +16,7 @@
 use alloc::borrow::ToOwned as _;
 use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use core::future::Future;
@@ -146,7 +147,7 @@ impl fmt::Debug for HttpConfig {
 #[derive(Debug)]
 struct Cached {
     etag: String,
-    body: Value,
+    body: Arc<str>,
     sse_supported: bool,
 }
 
@@ -308,7 +309,7 @@ impl HyperTransport {
             if status == StatusCode::NOT_MODIFIED {
                 return self
                     .cached(|c| FetchResponse {
-                        body: c.body.clone(),
+                        body: Arc::clone(&c.body),
                         etag: Some(c.etag.clone()),
                         sse_supported: sse_header || c.sse_supported,
                         not_modified: true,
@@ -325,11 +326,12 @@ impl HyperTransport {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
             let bytes = read_body(response.into_parts(), self.config.max_body_bytes).await?;
-            let body: Value = serde_json::from_slice(&bytes).map_err(|_| not_json())?;
+            // The body as served: validated (and decrypted) above this trait, parsed once.
+            let body: Arc<str> = String::from_utf8(bytes).map_err(|_| not_json())?.into();
             let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
             *cache = etag.clone().map(|etag| Cached {
                 etag,
-                body: body.clone(),
+                body: Arc::clone(&body),
                 sse_supported: sse_header,
             });
             drop(cache);

@@ -34,6 +34,7 @@ extern crate alloc;
 
 use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use core::future::Future;
@@ -53,6 +54,8 @@ mod source;
 
 #[cfg(feature = "http")]
 pub mod backoff;
+#[cfg(feature = "http")]
+pub mod cache;
 #[cfg(feature = "http")]
 pub mod connect;
 #[cfg(feature = "http")]
@@ -78,6 +81,10 @@ pub use source::{FeatureSource, Fetched};
 
 #[cfg(feature = "http")]
 pub use backoff::BackoffConfig;
+#[cfg(feature = "redis")]
+pub use cache::RedisFeatureCache;
+#[cfg(feature = "http")]
+pub use cache::{CacheEntry, CacheError, FeatureCache, FileFeatureCache, MemoryFeatureCache};
 #[cfg(feature = "http")]
 pub use connect::{Dial, NetworkConfig};
 #[cfg(feature = "http")]
@@ -88,7 +95,10 @@ pub use proxy::ProxyConfig;
 pub use tls::TlsConfig;
 
 #[cfg(feature = "sse")]
-pub use stream::{SseMode, StreamConfig, StreamHandle, StreamState, StreamStatus};
+pub use stream::{
+    PollMode, RefreshTrigger, SseMode, StreamConfig, StreamHandle, StreamState, StreamStatus,
+    Update, UpdateSource,
+};
 
 /// A boxed, `Send` future: the return type of the object-safe [`Transport`] methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -107,11 +117,12 @@ impl Default for FetchRequest {
     }
 }
 
-/// A raw features response: JSON, not yet validated or decrypted.
+/// A raw features response: the body text as served, not yet parsed, validated or decrypted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchResponse {
-    /// The parsed JSON body (the cached body when [`not_modified`](Self::not_modified)).
-    pub body: Value,
+    /// The body exactly as served (the cached body when [`not_modified`](Self::not_modified)).
+    /// It is parsed once, above this trait, and stored as is by the feature caches.
+    pub body: Arc<str>,
     /// The `ETag` the server sent, if any.
     pub etag: Option<String>,
     /// Whether the response carried `x-sse-support: enabled`.

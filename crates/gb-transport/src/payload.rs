@@ -105,6 +105,16 @@ impl Payload {
         Ok(Self(Arc::new(Value::Object(map))))
     }
 
+    /// Parses, validates (and, with a key, decrypts) a body as served.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotJson`] if `raw` is not JSON; otherwise as [`from_value`](Self::from_value).
+    pub fn from_text(raw: &str, key: Option<&DecryptionKey>) -> Result<Self, TransportError> {
+        let value: Value = serde_json::from_str(raw)
+            .map_err(|_| TransportError::new(ErrorKind::NotJson, "body is not valid JSON"))?;
+        Self::from_value(value, key)
+    }
+
     /// The whole decrypted payload (`features`, `experiments`, `savedGroups`, ...).
     pub fn value(&self) -> &Value {
         &self.0
@@ -125,6 +135,13 @@ impl Payload {
         self.0.get("dateUpdated").and_then(Value::as_str)
     }
 
+    /// `dateUpdated` as time since the Unix epoch, if it is a UTC ISO-8601 string
+    /// (`2024-05-01T12:00:00.000Z`).
+    pub fn date_updated_unix(&self) -> Option<core::time::Duration> {
+        let (seconds, nanos) = self.date_updated().and_then(iso_unix)?;
+        Some(core::time::Duration::new(seconds, nanos))
+    }
+
     /// Whether this payload is strictly older than `other` by `dateUpdated`.
     ///
     /// `false` unless both carry a UTC ISO-8601 `dateUpdated` (`2024-05-01T12:00:00.000Z`, the
@@ -132,8 +149,8 @@ impl Payload {
     /// SSE event; this lets a caller refuse to roll back.
     pub fn is_older_than(&self, other: &Self) -> bool {
         match (
-            self.date_updated().and_then(iso_key),
-            other.date_updated().and_then(iso_key),
+            self.date_updated().and_then(iso_unix),
+            other.date_updated().and_then(iso_unix),
         ) {
             (Some(mine), Some(theirs)) => mine < theirs,
             _ => false,
@@ -141,8 +158,9 @@ impl Payload {
     }
 }
 
-/// A sortable key for `YYYY-MM-DDTHH:MM:SS[.fraction]Z`: (the 14 digits, nanoseconds).
-fn iso_key(text: &str) -> Option<(u64, u32)> {
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` as (seconds since the Unix epoch, nanoseconds); `None`
+/// for any other shape, a date before 1970 or an out-of-range field.
+fn iso_unix(text: &str) -> Option<(u64, u32)> {
     let text = text.strip_suffix('Z')?;
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let bytes = whole.as_bytes();
@@ -150,16 +168,31 @@ fn iso_key(text: &str) -> Option<(u64, u32)> {
     if bytes.len() != shape.len() {
         return None;
     }
-    let mut seconds = 0u64;
-    for (&b, &s) in bytes.iter().zip(shape) {
+    // The six numeric fields, in order: year, month, day, hour, minute, second.
+    let mut fields = [0u64; 6];
+    let mut field = 0;
+    for (i, (&b, &s)) in bytes.iter().zip(shape).enumerate() {
         if s == b'0' {
             if !b.is_ascii_digit() {
                 return None;
             }
-            seconds = seconds * 10 + u64::from(b - b'0');
+            fields[field] = fields[field] * 10 + u64::from(b - b'0');
+            if shape.get(i + 1).is_none_or(|&next| next != b'0') {
+                field += 1;
+            }
         } else if b != s {
             return None;
         }
+    }
+    let [year, month, day, hour, minute, second] = fields;
+    if !(1970..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
     }
     if fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -172,7 +205,20 @@ fn iso_key(text: &str) -> Option<(u64, u32)> {
             .map_or(0, |b| u32::from(b - b'0'));
         nanos = nanos * 10 + digit;
     }
-    Some((seconds, nanos))
+    let days = days_from_civil(year, month, day);
+    Some((days * 86_400 + hour * 3600 + minute * 60 + second, nanos))
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`),
+/// for years from 1970.
+fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).saturating_sub(719_468)
 }
 
 impl fmt::Debug for Payload {
@@ -211,6 +257,27 @@ mod tests {
         assert!(!unknown.is_older_than(&c) && !c.is_older_than(&unknown));
         let none = Payload::from_value(json!({"features": {}}), None).expect("valid");
         assert!(!none.is_older_than(&c));
+    }
+
+    #[test]
+    fn date_updated_in_unix_time() {
+        let at = |d: &str| {
+            Payload::from_value(json!({"features": {}, "dateUpdated": d}), None)
+                .expect("valid")
+                .date_updated_unix()
+        };
+        assert_eq!(at("1970-01-01T00:00:00Z"), Some(core::time::Duration::ZERO));
+        assert_eq!(
+            at("2024-05-01T12:00:00.250Z"),
+            Some(core::time::Duration::new(1_714_564_800, 250_000_000))
+        );
+        assert_eq!(
+            at("2099-01-01T00:00:00.000Z"),
+            Some(core::time::Duration::from_secs(4_070_908_800))
+        );
+        assert_eq!(at("2024-13-01T00:00:00Z"), None);
+        assert_eq!(at("2024-05-01 12:00:00Z"), None);
+        assert_eq!(at("1969-12-31T23:59:59Z"), None);
     }
 
     #[test]

@@ -12,6 +12,8 @@ use crate::{FetchRequest, RemoteEvalRequest, Transport, TransportError};
 pub struct Fetched {
     /// The validated, decrypted payload.
     pub payload: Payload,
+    /// The body exactly as served (still encrypted if the server encrypted it).
+    pub raw: Arc<str>,
     /// Whether the server advertised `x-sse-support: enabled`.
     pub sse_supported: bool,
     /// Whether this came from a 304 (the cached body, revalidated).
@@ -67,13 +69,33 @@ impl FeatureSource {
             .transport
             .fetch_features(FetchRequest::default())
             .await?;
-        let payload = Payload::from_value(response.body, self.key.as_ref())?;
+        let payload = self.parse(Arc::clone(&response.body)).await?;
         Ok(Fetched {
             payload,
+            raw: response.body,
             sse_supported: response.sse_supported,
             not_modified: response.not_modified,
             etag: response.etag,
         })
+    }
+
+    /// Parses, validates and decrypts a body as served, off the async worker threads when
+    /// called inside a tokio runtime (a large payload never stalls other tasks), inline
+    /// otherwise.
+    ///
+    /// # Errors
+    /// As for [`Payload::from_text`].
+    pub async fn parse(&self, raw: Arc<str>) -> Result<Payload, TransportError> {
+        let key = self.key.clone();
+        let parse = move || Payload::from_text(&raw, key.as_ref());
+        #[cfg(feature = "http")]
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            return runtime.spawn_blocking(parse).await.map_err(|e| {
+                TransportError::new(crate::ErrorKind::InvalidPayload, "payload parsing failed")
+                    .with_source(e)
+            })?;
+        }
+        parse()
     }
 
     /// Remote evaluation: posts the user's context and validates the evaluated payload.

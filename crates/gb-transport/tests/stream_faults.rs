@@ -43,6 +43,7 @@ fn stream_config() -> StreamConfig {
         sse: SseMode::Auto,
         poll_interval: MS(50),
         max_event_bytes: 1024 * 1024,
+        ..StreamConfig::default()
     }
 }
 
@@ -56,12 +57,12 @@ fn start(server: &Server, config: StreamConfig) -> StreamHandle {
 /// Starts a stream with the test settings, waits for `version`, returns the connects so far.
 async fn start_until(server: &Server, version: u64) -> (StreamHandle, Vec<Hit>) {
     let handle = start(server, stream_config());
-    wait_for_version(&mut handle.payload(), version).await;
+    wait_for_version(&mut handle.updates(), version).await;
     (handle, server.hits_to("/sub/"))
 }
 
 /// Waits until the published payload has `version`.
-async fn wait_for_version(rx: &mut watch::Receiver<Option<gb_transport::Payload>>, version: u64) {
+async fn wait_for_version(rx: &mut watch::Receiver<Option<gb_transport::Update>>, version: u64) {
     loop {
         if rx
             .borrow_and_update()
@@ -81,7 +82,7 @@ type Versions = Arc<std::sync::Mutex<Vec<u64>>>;
 /// Records every published version (`u64::MAX` marks a withdrawn or foreign payload).
 fn watch_versions(handle: &StreamHandle) -> Versions {
     let seen: Arc<std::sync::Mutex<Vec<u64>>> = Arc::default();
-    let mut rx = handle.payload();
+    let mut rx = handle.updates();
     let log = Arc::clone(&seen);
     tokio::spawn(async move {
         while rx.changed().await.is_ok() {
@@ -171,7 +172,7 @@ async fn twenty_clean_closes_keep_the_last_good_payload_and_apply_the_next() {
         .await;
         let handle = start(&server, stream_config());
         let seen = watch_versions(&handle);
-        let mut rx = handle.payload();
+        let mut rx = handle.updates();
         wait_for_version(&mut rx, 20).await;
         sleep(MS(50)).await;
 
@@ -252,7 +253,7 @@ async fn recovers_with_v2(
     seen: &Versions,
     kind: ErrorKind,
 ) {
-    wait_for_version(&mut handle.payload(), 2).await;
+    wait_for_version(&mut handle.updates(), 2).await;
     assert_eq!(
         server.hits_to("/sub/").len(),
         2,
@@ -277,7 +278,7 @@ async fn garbage_events_are_ignored_and_a_bad_features_event_reconnects() {
             hold(),
         ];
         let (server, handle, seen) = bad_then_good(first, stream_config()).await;
-        wait_for_version(&mut handle.payload(), 1).await;
+        wait_for_version(&mut handle.updates(), 1).await;
         sleep(MS(150)).await;
         let connects = server.hits_to("/sub/").len();
         assert_eq!(connects, 1, "unknown events and pings must not reconnect");
@@ -521,7 +522,7 @@ async fn without_sse_support_it_polls_and_faults_never_replace_the_payload() {
         };
         let handle = start(&server, config);
         let seen = watch_versions(&handle);
-        let mut rx = handle.payload();
+        let mut rx = handle.updates();
         wait_for_version(&mut rx, 2).await;
         assert_versions(&seen, 2).await;
         let status = handle.status().borrow().clone();
@@ -568,6 +569,69 @@ async fn sse_mode_always_streams_without_the_header() {
         assert_eq!(server.hits_to("/api/features/").len(), 2);
         assert_eq!(handle.status().borrow().beacons, 1);
         drop(handle);
+    })
+    .await;
+}
+
+/// Every published version, in order, after `settle` once `last` showed up.
+async fn versions_until(seen: &Versions, last: u64) -> Vec<u64> {
+    let started = Instant::now();
+    while seen.lock().unwrap().last() != Some(&last) && started.elapsed() < Duration::from_secs(5) {
+        sleep(MS(10)).await;
+    }
+    sleep(MS(100)).await;
+    seen.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_future_dated_event_never_holds_back_the_next_one() {
+    bounded(20, async {
+        let future = serde_json::json!({"features": {"v": {"defaultValue": 50}}, "dateUpdated": "2099-01-01T00:00:00.000Z"});
+        let future_event = format!("event: features\ndata: {future}\n\n");
+        let server = sse_server(1, move |hit, _| match hit.nth {
+            1 => reply(common::sse(vec![
+                Step::Send(future_event.clone()),
+                Step::Send(features_event(2, 2)),
+                Step::Send(features_event(3, 3)),
+                hold(),
+            ])),
+            _ => reply(common::sse(vec![hold()])),
+        })
+        .await;
+        let handle = start(&server, stream_config());
+        wait_for_version(&mut handle.updates(), 3).await;
+        sleep(MS(100)).await;
+        let status = handle.status().borrow().clone();
+        // 1 (fetch), 50 (future-dated), 2 and 3: all applied, none refused.
+        assert_eq!((status.updates, status.refused_older), (4, 0), "{status:?}");
+        assert_eq!(common::version_of(handle.latest().unwrap().value()), Some(3));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refetch_after_a_reconnect_is_refused_once_then_wins() {
+    bounded(20, async {
+        // The API stays at v1 (its truth, or a CDN that keeps it) while stream 1 announces v2.
+        // The first reconnect's refetch is refused (no rollback), the second one is applied:
+        // the server keeps the last word and the client is never stuck on v2.
+        let server = sse_server(1, move |hit, _| match hit.nth {
+            1 => reply(common::sse(vec![Step::Send(features_event(2, 2))])),
+            2 => reply(common::sse(Vec::new())),
+            _ => reply(common::sse(vec![hold()])),
+        })
+        .await;
+        let handle = start(&server, stream_config());
+        let seen = watch_versions(&handle);
+        let started = Instant::now();
+        while server.hits_to("/sub/").len() < 3 && started.elapsed() < Duration::from_secs(5) {
+            sleep(MS(10)).await;
+        }
+        let versions = versions_until(&seen, 1).await;
+        assert_eq!(versions.last(), Some(&1), "{versions:?}");
+        let status = handle.status().borrow().clone();
+        // 1 (fetch), 2 (event), 1 (the second reconnect's refetch); one refusal in between.
+        assert_eq!((status.updates, status.refused_older), (3, 1), "{status:?}");
     })
     .await;
 }

@@ -152,7 +152,7 @@ async fn a_client_with_good_flags_keeps_them_through_every_tls_fault() {
             ..StreamConfig::default()
         };
         let handle = source(&server.url(), trusting(&ca)).stream(config).unwrap();
-        let mut payloads = handle.payload();
+        let mut payloads = handle.updates();
         payloads
             .wait_for(|p| p.as_ref().and_then(|p| version_of(p.value())) == Some(1))
             .await

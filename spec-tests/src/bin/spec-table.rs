@@ -30,7 +30,15 @@ fn main() {
         } else {
             "  FAIL"
         };
-        println!("{:<24} {:>7} {:>7}{mark}", s, r.passed, r.total);
+        let skipped = if r.skipped > 0 {
+            format!(
+                "  ({} skipped: regex cases without the regex feature)",
+                r.skipped
+            )
+        } else {
+            String::new()
+        };
+        println!("{:<24} {:>7} {:>7}{mark}{skipped}", s, r.passed, r.total);
         p += r.passed;
         t += r.total;
         for f in &r.failures {

@@ -240,6 +240,10 @@ pub(crate) fn num(text: &str) -> Value {
 pub(crate) struct Gen {
     pub(crate) rng: Rng,
     n_features: usize,
+    /// `$savedGroup` references pick from `GROUPS[first_group..]`: a condition group only
+    /// references groups after it, so saved groups never loop (gb-core disables looping groups
+    /// on purpose, a documented fail-closed difference from the JS SDK).
+    first_group: usize,
 }
 
 impl Gen {
@@ -247,6 +251,7 @@ impl Gen {
         Gen {
             rng: Rng::new(seed),
             n_features,
+            first_group: 0,
         }
     }
 
@@ -402,7 +407,8 @@ impl Gen {
                 3 => {
                     let v = if self.rng.pct(85) {
                         let mut r = Map::new();
-                        r.insert("id".into(), Value::String((*self.rng.pick(GROUPS)).into()));
+                        let ids = &GROUPS[self.first_group..];
+                        r.insert("id".into(), Value::String((*self.rng.pick(ids)).into()));
                         if self.rng.pct(30) {
                             r.insert(
                                 "attributeKey".into(),
@@ -517,7 +523,7 @@ impl Gen {
 
     fn saved_groups(&mut self) -> Value {
         let mut m = Map::new();
-        for g in GROUPS.iter().take(5) {
+        for (i, g) in GROUPS.iter().enumerate().take(5) {
             let v = match self.rng.below(6) {
                 0 | 1 => self.list(1),
                 2 | 3 => {
@@ -533,7 +539,12 @@ impl Gen {
                     o.insert("values".into(), l);
                     Value::Object(o)
                 }
-                4 => json!({"type": "condition", "condition": self.condition(1)}),
+                4 => {
+                    self.first_group = i + 1;
+                    let c = self.condition(1);
+                    self.first_group = 0;
+                    json!({"type": "condition", "condition": c})
+                }
                 _ => {
                     if self.rng.pct(50) {
                         json!({"type": "other"})

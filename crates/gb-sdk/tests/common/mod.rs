@@ -43,6 +43,8 @@ pub enum Mode {
     Html,
     /// 200 with this JSON (e.g. `{}`).
     Json(Value),
+    /// This status with `Retry-After: <seconds>`.
+    RetryAfter(u16, u64),
 }
 
 /// The server's state, shared with the test.
@@ -79,6 +81,59 @@ impl State {
     pub fn fetches(&self) -> usize {
         self.fetches.load(Ordering::SeqCst)
     }
+
+    /// Sends a `features-updated` beacon (data `""`) to every open stream.
+    pub fn push_beacon(&self) -> usize {
+        self.events
+            .send("event: features-updated\ndata: \n\n".to_owned())
+            .unwrap_or(0)
+    }
+
+    /// Ends every open stream cleanly (the clients reconnect and refetch).
+    pub fn close_streams(&self) -> usize {
+        self.events.send(CLOSE.to_owned()).unwrap_or(0)
+    }
+
+    /// The body a `200` serves now, byte for byte.
+    pub fn served_body(&self) -> String {
+        self.payload.lock().unwrap().to_string()
+    }
+}
+
+/// The broadcast frame that ends a stream instead of being sent.
+const CLOSE: &str = "\u{0}close";
+
+/// `payload(value)` with a `dateUpdated`.
+pub fn dated(value: &str, date: &str) -> Value {
+    let mut p = payload(value);
+    p["dateUpdated"] = date.into();
+    p
+}
+
+/// The current time as the API writes `dateUpdated` (`2024-05-01T12:00:00.123Z`).
+pub fn iso_now() -> String {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let secs = since.as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        since.subsec_millis()
+    )
 }
 
 /// A running server; dropping it (or [`stop`](Self::stop)) closes the port and every
@@ -120,12 +175,13 @@ pub fn free_addr() -> SocketAddr {
     l.local_addr().unwrap()
 }
 
-/// Fast backoff for tests.
+/// Fast backoff for tests (every mode honours the 401/403 delay, so it is short here too).
 pub fn fast_backoff() -> BackoffConfig {
     BackoffConfig {
         initial: Duration::from_millis(50),
         max: Duration::from_millis(200),
         floor: Duration::from_millis(20),
+        auth_delay: Duration::from_millis(100),
         ..BackoffConfig::default()
     }
 }
@@ -267,6 +323,12 @@ async fn handle(state: &State, req: Request<Incoming>) -> Reply {
             Mode::Status(code) => full(code, "application/json", r#"{"status":"error"}"#),
             Mode::Html => full(200, "text/html", "<html>maintenance</html>"),
             Mode::Json(v) => full(200, "application/json", v.to_string()),
+            Mode::RetryAfter(code, secs) => Response::builder()
+                .status(code)
+                .header("content-type", "application/json")
+                .header("retry-after", secs.to_string())
+                .body(Full::new(Bytes::from_static(br#"{"status":"busy"}"#)).boxed())
+                .unwrap(),
         };
     }
     if path == format!("/sub/{KEY}") {
@@ -276,7 +338,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Reply {
         tokio::spawn(async move {
             let _ = tx.send(Bytes::from_static(b": hello\n\n"));
             while let Ok(frame) = events.recv().await {
-                if tx.send(Bytes::from(frame)).is_err() {
+                if frame == CLOSE || tx.send(Bytes::from(frame)).is_err() {
                     break;
                 }
             }

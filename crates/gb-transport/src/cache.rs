@@ -2,10 +2,15 @@
 //! [`MemoryFeatureCache`], an atomically written [`FileFeatureCache`] and, with the `redis`
 //! feature, `RedisFeatureCache`.
 //!
-//! A cache holds the payload **as the server sent it**: an encrypted payload stays encrypted at
-//! rest, and is decrypted (and validated) each time it is loaded. An entry that fails
-//! validation is ignored, never applied.
+//! A cache holds the payload **exactly as the server sent it** (the raw body text, with its
+//! ETag): an encrypted payload stays encrypted at rest, and is parsed, decrypted and validated
+//! each time it is loaded. An entry that fails validation is ignored, never applied. The stream
+//! manager ([`FeatureSource::stream`](crate::FeatureSource::stream)) reads and writes them.
+//!
+//! An entry is stored as one line of JSON metadata (`{"key", "fetchedAtMs", "etag"}`), a
+//! newline, then the body byte for byte.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use core::fmt;
@@ -15,25 +20,55 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use gb_transport::BoxFuture;
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use crate::BoxFuture;
 
-/// One cached payload and when it was fetched.
+/// A cache read or write that failed (the client logs it and goes on without the cache).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheError(String);
+
+impl CacheError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CacheError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "feature cache: {}", self.0)
+    }
+}
+
+impl core::error::Error for CacheError {}
+
+/// The result of a cache operation.
+pub type Result<T, E = CacheError> = core::result::Result<T, E>;
+
+/// One cached payload: the body as served, its ETag and when it was fetched.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CacheEntry {
-    /// The raw features response body (still encrypted if the server encrypted it).
-    pub body: Value,
+    /// The features response body exactly as served (still encrypted if the server encrypted
+    /// it).
+    pub body: Arc<str>,
+    /// The body's `ETag`, if the server sent one (none for a payload pushed over SSE).
+    pub etag: Option<String>,
     /// When the body was fetched (or last revalidated) from the server.
     pub fetched_at: SystemTime,
 }
 
 impl CacheEntry {
-    /// An entry fetched now.
-    pub fn now(body: Value) -> Self {
+    /// An entry fetched now, without an ETag.
+    pub fn now(body: impl Into<Arc<str>>) -> Self {
         Self {
-            body,
+            body: body.into(),
+            etag: None,
             fetched_at: SystemTime::now(),
         }
     }
@@ -45,8 +80,9 @@ impl CacheEntry {
             .unwrap_or_default()
     }
 
-    /// Serializes the entry with its cache key: `{"key", "fetchedAtMs", "body"}`.
-    pub fn to_json(&self, key: &str) -> String {
+    /// Serializes the entry with its cache key: a metadata line
+    /// `{"key", "fetchedAtMs", "etag"}`, `\n`, then the body as served.
+    pub fn to_text(&self, key: &str) -> String {
         let ms = self
             .fetched_at
             .duration_since(UNIX_EPOCH)
@@ -54,21 +90,30 @@ impl CacheEntry {
         let mut m = Map::new();
         m.insert("key".into(), key.into());
         m.insert("fetchedAtMs".into(), ms.into());
-        m.insert("body".into(), self.body.clone());
-        Value::Object(m).to_string()
+        m.insert(
+            "etag".into(),
+            self.etag.clone().map_or(Value::Null, Value::from),
+        );
+        let mut text = Value::Object(m).to_string();
+        text.push('\n');
+        text.push_str(&self.body);
+        text
     }
 
-    /// Parses what [`to_json`](Self::to_json) wrote; `None` if it is malformed or was stored
-    /// under another key (another client key or host).
-    pub fn from_json(text: &str, key: &str) -> Option<Self> {
-        let mut v: Value = serde_json::from_str(text).ok()?;
-        if v.get("key")?.as_str()? != key {
+    /// Parses what [`to_text`](Self::to_text) wrote; `None` if it is malformed or was stored
+    /// under another key (another client key or host). The body itself is checked when it is
+    /// loaded.
+    pub fn from_text(text: &str, key: &str) -> Option<Self> {
+        let (meta, body) = text.split_once('\n')?;
+        let meta: Value = serde_json::from_str(meta).ok()?;
+        if meta.get("key")?.as_str()? != key {
             return None;
         }
-        let ms = v.get("fetchedAtMs")?.as_u64()?;
-        let body = v.get_mut("body")?.take();
-        body.is_object().then(|| Self {
-            body,
+        let ms = meta.get("fetchedAtMs")?.as_u64()?;
+        let etag = meta.get("etag").and_then(Value::as_str).map(String::from);
+        Some(Self {
+            body: body.into(),
+            etag,
             fetched_at: UNIX_EPOCH + Duration::from_millis(ms),
         })
     }
@@ -150,20 +195,20 @@ impl FileFeatureCache {
     fn read(path: &Path, key: &str) -> Result<Option<CacheEntry>> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
-                let entry = CacheEntry::from_json(&text, key);
+                let entry = CacheEntry::from_text(&text, key);
                 if entry.is_none() {
                     tracing::warn!(path = %path.display(), "ignored an unusable feature cache file");
                 }
                 Ok(entry)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::Cache(format!("reading {}: {e}", path.display()))),
+            Err(e) => Err(CacheError(format!("reading {}: {e}", path.display()))),
         }
     }
 
     fn write(path: &Path, text: &str) -> Result<()> {
         use std::io::Write as _;
-        let io = |e: std::io::Error| Error::Cache(format!("writing {}: {e}", path.display()));
+        let io = |e: std::io::Error| CacheError(format!("writing {}: {e}", path.display()));
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("cache");
         let nonce = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -186,7 +231,7 @@ impl FileFeatureCache {
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| Error::Cache(format!("file task failed: {e}")))?
+        .map_err(|e| CacheError(format!("file task failed: {e}")))?
 }
 
 impl FeatureCache for FileFeatureCache {
@@ -198,7 +243,7 @@ impl FeatureCache for FileFeatureCache {
 
     fn set<'a>(&'a self, key: &'a str, entry: CacheEntry) -> BoxFuture<'a, Result<()>> {
         let path = Arc::clone(&self.path);
-        let text = entry.to_json(key);
+        let text = entry.to_text(key);
         Box::pin(blocking(move || Self::write(&path, &text)))
     }
 }
@@ -212,12 +257,11 @@ mod redis_cache {
     use core::fmt;
     use core::time::Duration;
 
-    use gb_transport::BoxFuture;
-    use redis::AsyncCommands as _;
-    use redis::aio::ConnectionManager;
+    use gb_redis::redis::AsyncCommands as _;
+    use gb_redis::redis::aio::ConnectionManager;
 
-    use super::{CacheEntry, FeatureCache};
-    use crate::error::{Error, Result};
+    use super::{CacheEntry, CacheError, FeatureCache, Result};
+    use crate::BoxFuture;
 
     /// A [`FeatureCache`] in Redis: processes that share it share one fetch per TTL.
     ///
@@ -243,17 +287,15 @@ mod redis_cache {
     }
 
     impl RedisFeatureCache {
-        /// Connects to `url` (`redis://host:port/db`).
+        /// Connects to `url` (`redis://host:port/db`) through gb-redis's shared setup (the
+        /// same as gb-sticky's store), waiting at most 5 s.
         ///
         /// # Errors
-        /// [`Error::Cache`] if the URL is invalid or the server cannot be reached.
+        /// [`CacheError`] if the URL is invalid or the server cannot be reached.
         pub async fn connect(url: &str) -> Result<Self> {
-            let client =
-                redis::Client::open(url).map_err(|e| Error::Cache(format!("redis: {e}")))?;
-            let conn = tokio::time::timeout(Duration::from_secs(5), ConnectionManager::new(client))
+            let conn = gb_redis::connect(url, Duration::from_secs(5))
                 .await
-                .map_err(|_| Error::Cache("redis: connect timed out".into()))?
-                .map_err(|e| Error::Cache(format!("redis: {e}")))?;
+                .map_err(|e| CacheError(format!("redis: {e}")))?;
             Ok(Self::from_connection(conn))
         }
 
@@ -288,11 +330,14 @@ mod redis_cache {
             self
         }
 
-        async fn timed<T>(&self, f: impl Future<Output = redis::RedisResult<T>>) -> Result<T> {
+        async fn timed<T>(
+            &self,
+            f: impl Future<Output = gb_redis::redis::RedisResult<T>>,
+        ) -> Result<T> {
             tokio::time::timeout(self.timeout, f)
                 .await
-                .map_err(|_| Error::Cache("redis: command timed out".into()))?
-                .map_err(|e| Error::Cache(format!("redis: {e}")))
+                .map_err(|_| CacheError::new("redis: command timed out"))?
+                .map_err(|e| CacheError(format!("redis: {e}")))
         }
     }
 
@@ -302,7 +347,7 @@ mod redis_cache {
                 let mut conn = self.conn.clone();
                 let full = format!("{}{key}", self.prefix);
                 let text: Option<String> = self.timed(conn.get(&full)).await?;
-                Ok(text.and_then(|t| CacheEntry::from_json(&t, key)))
+                Ok(text.and_then(|t| CacheEntry::from_text(&t, key)))
             })
         }
 
@@ -310,7 +355,7 @@ mod redis_cache {
             Box::pin(async move {
                 let mut conn = self.conn.clone();
                 let full = format!("{}{key}", self.prefix);
-                let text = entry.to_json(key);
+                let text = entry.to_text(key);
                 let secs = self.expiry.as_secs().max(1);
                 self.timed(conn.set_ex::<_, _, ()>(&full, text, secs)).await
             })

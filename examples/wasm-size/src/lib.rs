@@ -1,0 +1,51 @@
+//! A wasm32 cdylib that loads a GrowthBook payload and evaluates one feature: what a browser
+//! or edge-worker user of `gb-core` ships. `.ci/run` measures its size (see the root README).
+//!
+//! The host writes the payload, a feature key and the attributes (JSON) into memory from
+//! `gb_alloc` and calls `gb_eval`, which returns 1 if the feature is on, 0 if off, -1 on bad
+//! input.
+
+use gb_core::{FeatureSet, User};
+use serde_json::{Map, Value};
+
+/// Allocates `len` bytes for the host to write into (never freed: one call per instance).
+#[unsafe(no_mangle)]
+pub extern "C" fn gb_alloc(len: usize) -> *mut u8 {
+    let mut v = Vec::<u8>::with_capacity(len);
+    let p = v.as_mut_ptr();
+    core::mem::forget(v);
+    p
+}
+
+/// Loads `payload`, evaluates feature `key` for `attributes` (a JSON object).
+///
+/// # Safety
+/// Each pointer must point to the given number of initialised bytes (from `gb_alloc`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gb_eval(
+    payload: *const u8,
+    payload_len: usize,
+    key: *const u8,
+    key_len: usize,
+    attributes: *const u8,
+    attributes_len: usize,
+) -> i32 {
+    // SAFETY: the caller's contract above.
+    let (payload, key, attributes) = unsafe {
+        (
+            core::slice::from_raw_parts(payload, payload_len),
+            core::slice::from_raw_parts(key, key_len),
+            core::slice::from_raw_parts(attributes, attributes_len),
+        )
+    };
+    eval(payload, key, attributes).map_or(-1, i32::from)
+}
+
+fn eval(payload: &[u8], key: &[u8], attributes: &[u8]) -> Option<bool> {
+    let fs = FeatureSet::from_json_str(core::str::from_utf8(payload).ok()?).ok()?;
+    let attrs: Map<String, Value> = serde_json::from_slice(attributes).ok()?;
+    Some(
+        fs.eval_feature(core::str::from_utf8(key).ok()?, &User::new(&attrs))
+            .on(),
+    )
+}
