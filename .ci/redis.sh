@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A throwaway redis-server on 127.0.0.1 for gb-sticky's Redis tests.
+# A throwaway redis-server on 127.0.0.1 for gb-sticky's Redis tests (install also brings redis-cli).
 #
 #   bash .ci/redis.sh install        # apt-get install redis-server, unless it is on PATH already
 #   source .ci/redis.sh start        # start one on a free port; exports GB_REDIS_URL,
@@ -16,7 +16,7 @@ _gb_redis_log() { echo "redis.sh: $*" >&2; }
 _gb_redis_state_file() { echo "${TMPDIR:-/tmp}/gb-sticky-redis.last"; }
 
 _gb_redis_install() {
-    if command -v redis-server >/dev/null 2>&1; then
+    if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
         _gb_redis_log "redis-server already installed: $(command -v redis-server)"
         return 0
     fi
@@ -29,8 +29,9 @@ _gb_redis_install() {
     fi
     _gb_redis_log "installing redis-server with apt-get"
     $sudo apt-get update -qq || return 1
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null || return 1
-    command -v redis-server >/dev/null 2>&1
+    # redis-tools: redis-cli, which creates the cluster (.ci/redis-cluster.sh).
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server redis-tools >/dev/null || return 1
+    command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1
 }
 
 # True if something accepts connections on 127.0.0.1:$1.

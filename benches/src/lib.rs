@@ -11,6 +11,9 @@
 //! ```
 #![allow(clippy::unwrap_used, reason = "benchmark setup")]
 
+use core::alloc::{GlobalAlloc, Layout};
+use core::sync::atomic::{AtomicUsize, Ordering};
+use std::alloc::System;
 use std::path::PathBuf;
 
 use serde_json::{Map, Value};
@@ -101,4 +104,169 @@ fn rename_parents(def: &mut Value, copy: usize) {
             }
         }
     }
+}
+
+/// A payload of `n` plain features (a default value and no rules), with booleans, numbers and
+/// strings in turn.
+pub fn plain_payload(n: usize) -> Value {
+    let mut feats = Map::new();
+    for i in 0..n {
+        let v = match i % 3 {
+            0 => Value::Bool(i % 2 == 0),
+            1 => Value::from(i),
+            _ => Value::from(format!("value-{i}")),
+        };
+        let mut def = Map::new();
+        def.insert("defaultValue".into(), v);
+        feats.insert(format!("feature-{i:06}"), Value::Object(def));
+    }
+    serde_json::json!({ "features": feats })
+}
+
+/// A payload of `rules` features, each with one contextual-bandit rule whose bandit has
+/// `contexts` leaves (a condition and weights each) and two variations of `variation_bytes`
+/// bytes of text each.
+pub fn bandit_payload(rules: usize, contexts: usize, variation_bytes: usize) -> Value {
+    let mut feats = Map::new();
+    let mut bandits = Map::new();
+    for r in 0..rules {
+        let variations: Vec<Value> = (0..2)
+            .map(|v| {
+                let unit = format!("r{r}v{v}-");
+                Value::from(
+                    unit.repeat(variation_bytes / unit.len() + 1)[..variation_bytes].to_string(),
+                )
+            })
+            .collect();
+        feats.insert(
+            format!("bandit-{r}"),
+            serde_json::json!({"defaultValue": "off", "rules": [{
+                "key": format!("bandit-exp-{r}"),
+                "seed": format!("bandit-exp-{r}"),
+                "hashAttribute": "id",
+                "hashVersion": 2,
+                "coverage": 1,
+                "contextualVariations": variations,
+                "weights": [0.5, 0.5],
+                "meta": [{"key": "0", "name": "Control"}, {"key": "1", "name": "Treatment"}],
+                "contextualBanditRef": format!("cb-{r}"),
+            }]}),
+        );
+        let leaves: Vec<Value> = (0..contexts)
+            .map(|c| {
+                serde_json::json!({
+                    "leafId": c,
+                    "condition": {"country": format!("C{c}"), "plan": {"$in": ["pro", "team"]}},
+                    "weights": [(c % 10) as f64 / 10.0, 1.0 - (c % 10) as f64 / 10.0],
+                })
+            })
+            .collect();
+        bandits.insert(
+            format!("cb-{r}"),
+            serde_json::json!({"banditVersion": 3, "contexts": leaves}),
+        );
+    }
+    serde_json::json!({"features": feats, "contextualBandits": bandits})
+}
+
+/// A global allocator that forwards to the system allocator and counts the bytes live now and
+/// at their peak, for the memory example and tests (install it with `#[global_allocator]`).
+#[derive(Debug)]
+pub struct CountingAlloc;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+impl CountingAlloc {
+    /// Bytes allocated and not yet freed.
+    pub fn live() -> usize {
+        LIVE.load(Ordering::SeqCst)
+    }
+
+    /// The highest `live()` since the last `reset_peak()`.
+    pub fn peak() -> usize {
+        PEAK.load(Ordering::SeqCst)
+    }
+
+    /// Starts a new peak measurement from the bytes live now.
+    pub fn reset_peak() {
+        PEAK.store(LIVE.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    fn grow(n: usize) {
+        let now = LIVE.fetch_add(n, Ordering::Relaxed) + n;
+        PEAK.fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn shrink(n: usize) {
+        LIVE.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
+#[allow(unsafe_code, reason = "a counting global allocator")]
+// SAFETY: every call forwards to the system allocator with the caller's arguments; only the
+// byte counters are added.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            Self::grow(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            Self::grow(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) };
+        Self::shrink(layout.size());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                Self::grow(new_size - layout.size());
+            } else {
+                Self::shrink(layout.size() - new_size);
+            }
+        }
+        p
+    }
+}
+
+/// What loading a payload cost, in bytes of heap.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadMemory {
+    /// The payload's JSON text.
+    pub json_bytes: usize,
+    /// Heap held by the compiled snapshot after loading.
+    pub resident: usize,
+    /// The highest heap use while loading, above what was live before it.
+    pub peak: usize,
+}
+
+/// Loads `text` with `FeatureSet::from_json_str` and measures it. Only meaningful in a binary
+/// whose global allocator is [`CountingAlloc`]; the snapshot is returned so the caller decides
+/// when it is dropped.
+pub fn measure_load(text: &str) -> (gb_core::FeatureSet, LoadMemory) {
+    let before = CountingAlloc::live();
+    CountingAlloc::reset_peak();
+    let fs = gb_core::FeatureSet::from_json_str(text).unwrap();
+    let mem = LoadMemory {
+        json_bytes: text.len(),
+        resident: CountingAlloc::live().saturating_sub(before),
+        peak: CountingAlloc::peak().saturating_sub(before),
+    };
+    (fs, mem)
 }

@@ -244,9 +244,10 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
             return self.result(id, v, FeatureSource::Override, "");
         }
         let fs = self.fs;
-        let Some((fkey, feature)) = fs.features.get_key_value(id) else {
+        let Some(feature) = fs.features.get(id) else {
             return self.result(id, &NULL, FeatureSource::UnknownFeature, "");
         };
+        let fkey: &'a str = &feature.key;
         if !self.budget.spend() {
             return self.result(fkey, &NULL, FeatureSource::EvaluationLimit, "");
         }
@@ -339,7 +340,7 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
         }
         self.result(
             fkey,
-            &feature.default_value,
+            feature.default_value(),
             FeatureSource::DefaultValue,
             "",
         )
@@ -418,7 +419,7 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
             .fs
             .features
             .get(id)
-            .and_then(|f| f.prereq_height)
+            .and_then(|f| f.prereq_height())
             .is_some_and(|h| depth.saturating_add(h as usize) <= MAX_PREREQUISITE_DEPTH);
         if reusable && let Some(hit) = self.memo.as_ref().and_then(|m| m.get(id)) {
             return hit;
@@ -933,7 +934,7 @@ impl FeatureSet {
             let Some(target) = r.value.get("urlRedirect").and_then(Value::as_str) else {
                 continue;
             };
-            let persist = exp.json.get("persistQueryString").is_some_and(is_truthy);
+            let persist = exp.persist_query_string;
             let with_params = if persist {
                 crate::url::merge_query_strings(user.url, target)
             } else {

@@ -4,13 +4,15 @@
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use gb_condition::{Condition, SavedGroups};
+use serde::ser::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::bucket::{Range, bucket_ranges, equal_weights};
-use crate::compiling::Compiling;
+use crate::compiling::{Compiling, compact};
 use crate::hash::{HashVersion, Seed};
 use crate::url::UrlTarget;
 
@@ -27,7 +29,7 @@ pub(crate) struct Filter {
 #[derive(Debug)]
 pub(crate) struct ParentCondition {
     pub(crate) id: String,
-    pub(crate) condition: Condition,
+    pub(crate) condition: Arc<Condition>,
     pub(crate) gate: bool,
 }
 
@@ -47,6 +49,116 @@ pub(crate) struct BanditMeta {
     pub(crate) bandit_version: Option<Value>,
 }
 
+/// The JSON of an experiment's definition as results show it, stored compactly and shared by
+/// every experiment built from one rule (a contextual bandit builds one per leaf).
+#[derive(Debug)]
+pub(crate) struct Shape {
+    /// The definition without its `variations` array, as compact JSON text.
+    text: Box<str>,
+    /// Where `variations` stands among the definition's keys (`None`: not an array).
+    variations_at: Option<usize>,
+}
+
+impl Shape {
+    /// Splits `variations` out of a definition: the shape, and the variations if an array.
+    pub(crate) fn split(v: Value) -> (Map<String, Value>, Option<Arc<[Value]>>, Shape) {
+        match v {
+            Value::Object(mut m) => {
+                let at = m.keys().position(|k| k == "variations");
+                let variations = match m.get("variations") {
+                    Some(Value::Array(_)) => match m.shift_remove("variations") {
+                        Some(Value::Array(a)) => {
+                            Some(a.into_iter().map(|v| compact(v, 0)).collect())
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let at = at.filter(|_| variations.is_some());
+                let shape = Shape::new(&m, at);
+                (m, variations, shape)
+            }
+            other => {
+                let text = serde_json::to_string(&other).unwrap_or_default();
+                let shape = Shape {
+                    text: text.into(),
+                    variations_at: None,
+                };
+                (Map::new(), None, shape)
+            }
+        }
+    }
+
+    /// The shape of `m` (which holds no `variations`), with them going at `variations_at`.
+    pub(crate) fn new(m: &Map<String, Value>, variations_at: Option<usize>) -> Shape {
+        let text = serde_json::to_string(m).unwrap_or_default();
+        Shape {
+            text: text.into(),
+            variations_at,
+        }
+    }
+}
+
+/// An experiment as the reference SDK shows it in results (its `Experiment` object), built
+/// on demand from the compiled experiment: the snapshot does not keep a JSON tree per
+/// experiment. Serialize it, or turn it into a `Value` with [`ExperimentJson::to_value`].
+#[derive(Clone, Copy, Debug)]
+pub struct ExperimentJson<'a> {
+    exp: &'a Experiment,
+    contextual_bandit: bool,
+}
+
+impl ExperimentJson<'_> {
+    /// The experiment as a JSON value.
+    pub fn to_value(&self) -> Value {
+        let e = self.exp;
+        let v: Value = serde_json::from_str(&e.shape.text).unwrap_or(Value::Null);
+        let Value::Object(rest) = v else {
+            return v;
+        };
+        let at = e.shape.variations_at;
+        let n = rest.len();
+        let variations = || Value::Array(e.variations.to_vec());
+        let mut m = Map::new();
+        for (i, (k, v)) in rest.into_iter().enumerate() {
+            if at == Some(i) {
+                m.insert("variations".into(), variations());
+            }
+            m.insert(k, v);
+        }
+        if at.is_some_and(|a| a >= n) {
+            m.insert("variations".into(), variations());
+        }
+        if let Some(b) = &e.bandit {
+            if e.weights_from_bandit {
+                m.insert("weights".into(), b.variation_weights.clone());
+            }
+            if self.contextual_bandit {
+                let mut cb = Map::new();
+                cb.insert("leafId".into(), b.leaf_id.clone());
+                cb.insert("variationWeights".into(), b.variation_weights.clone());
+                if let Some(bv) = &b.bandit_version {
+                    cb.insert("banditVersion".into(), bv.clone());
+                }
+                m.insert("contextualBandit".into(), Value::Object(cb));
+            }
+        }
+        Value::Object(m)
+    }
+}
+
+impl Serialize for ExperimentJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(s)
+    }
+}
+
+impl PartialEq<Value> for ExperimentJson<'_> {
+    fn eq(&self, other: &Value) -> bool {
+        self.to_value() == *other
+    }
+}
+
 /// An experiment, ready to run.
 ///
 /// Built from a feature rule when a payload loads, or from an inline definition with
@@ -54,7 +166,8 @@ pub(crate) struct BanditMeta {
 #[derive(Debug)]
 pub struct Experiment {
     pub(crate) key: String,
-    pub(crate) variations: Vec<Value>,
+    /// Shared by every experiment built from one rule.
+    pub(crate) variations: Arc<[Value]>,
     /// `meta[i].key || String(i)` for every variation.
     pub(crate) variation_keys: Vec<String>,
     pub(crate) meta: Vec<VariationMeta>,
@@ -66,7 +179,7 @@ pub struct Experiment {
     pub(crate) hash_seed: Seed,
     pub(crate) namespace: Option<(String, f64, f64)>,
     pub(crate) filters: Option<Vec<Filter>>,
-    pub(crate) condition: Option<Condition>,
+    pub(crate) condition: Option<Arc<Condition>>,
     pub(crate) parent_conditions: Option<Vec<ParentCondition>>,
     pub(crate) force: Option<i64>,
     pub(crate) active: bool,
@@ -77,14 +190,16 @@ pub struct Experiment {
     pub(crate) sticky_key: String,
     pub(crate) min_bucket_version: f64,
     pub(crate) url_patterns: Option<Vec<UrlTarget>>,
-    pub(crate) url_regex: Option<Option<Box<Condition>>>,
+    pub(crate) url_regex: Option<Option<Arc<Condition>>>,
     pub(crate) groups: Option<Vec<String>>,
-    pub(crate) bandit: Option<BanditMeta>,
-    /// The experiment as the reference SDK shows it in results.
-    pub(crate) json: Value,
-    /// For a bandit experiment: the same without `contextualBandit` (shown when the
-    /// assignment was forced rather than hashed).
-    pub(crate) json_no_bandit: Option<Value>,
+    pub(crate) bandit: Option<Box<BanditMeta>>,
+    /// The definition as the reference SDK shows it in results (without the bandit's
+    /// `weights` and `contextualBandit`, which come from `bandit`).
+    pub(crate) shape: Arc<Shape>,
+    /// A bandit leaf's weights replace the rule's in the JSON shown.
+    pub(crate) weights_from_bandit: bool,
+    /// `persistQueryString` (URL redirects).
+    pub(crate) persist_query_string: bool,
     /// Why the definition could not be used (the experiment then includes nobody).
     pub(crate) invalid: Option<String>,
 }
@@ -109,9 +224,22 @@ impl Experiment {
         &self.variations
     }
 
-    /// The experiment as the reference SDK's JSON object.
-    pub fn as_json(&self) -> &Value {
-        &self.json
+    /// The experiment as the reference SDK's JSON object (with `contextualBandit` for an
+    /// experiment built from a bandit leaf).
+    pub fn as_json(&self) -> ExperimentJson<'_> {
+        ExperimentJson {
+            exp: self,
+            contextual_bandit: true,
+        }
+    }
+
+    /// The JSON shown in a feature result: `contextualBandit` only when the user was hashed
+    /// into the experiment.
+    pub(crate) fn json_shown(&self, hashed: bool) -> ExperimentJson<'_> {
+        ExperimentJson {
+            exp: self,
+            contextual_bandit: hashed,
+        }
     }
 
     /// Why the definition is unusable, if it is.
@@ -120,8 +248,18 @@ impl Experiment {
     }
 
     pub(crate) fn parse(v: Value, warnings: &mut Compiling) -> Experiment {
-        let empty = Map::new();
-        let m = v.as_object().unwrap_or(&empty);
+        let (m, variations, shape) = Shape::split(v);
+        Self::build(&m, variations, Arc::new(shape), warnings)
+    }
+
+    /// Builds an experiment from its definition `m`, whose `variations` array (if it has one)
+    /// was split out.
+    pub(crate) fn build(
+        m: &Map<String, Value>,
+        variations: Option<Arc<[Value]>>,
+        shape: Arc<Shape>,
+        warnings: &mut Compiling,
+    ) -> Experiment {
         let mut p = P { errors: Vec::new() };
         let key = match m.get("key") {
             Some(Value::String(s)) => s.clone(),
@@ -131,13 +269,10 @@ impl Experiment {
             }
             _ => String::new(),
         };
-        let variations = match m.get("variations") {
-            Some(Value::Array(a)) => a.clone(),
-            _ => {
-                p.err("variations must be an array");
-                Vec::new()
-            }
-        };
+        let variations = variations.unwrap_or_else(|| {
+            p.err("variations must be an array");
+            Arc::from(Vec::new())
+        });
         let n = variations.len();
         let meta: Vec<VariationMeta> = match m.get("meta") {
             Some(Value::Array(a)) => a
@@ -238,7 +373,7 @@ impl Experiment {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if !s.is_empty() => {
                 let c = warnings.condition(&serde_json::json!({"u": {"$regex": s}}));
-                Some(Some(Box::new(c)))
+                Some(Some(c))
             }
             Some(_) => Some(None),
         };
@@ -269,7 +404,8 @@ impl Experiment {
         let disable_sticky_bucketing = m.get("disableStickyBucketing").is_some_and(truthy);
         let draft = status == Some("draft");
         let stopped = status == Some("stopped");
-        let mut e = Experiment {
+        let persist_query_string = m.get("persistQueryString").is_some_and(truthy);
+        Experiment {
             hash_seed,
             key,
             variations,
@@ -294,51 +430,41 @@ impl Experiment {
             url_regex,
             groups,
             bandit: None,
-            json: Value::Null,
-            json_no_bandit: None,
+            shape,
+            weights_from_bandit: false,
+            persist_query_string,
             invalid,
-        };
-        e.json = v;
-        e
+        }
     }
 
-    /// Builds the experiment a contextual-bandit leaf (or the fallback) selects.
+    /// Builds the experiment a contextual-bandit leaf (or the fallback) selects: the rule's
+    /// definition `base` with the leaf's `weights`, sharing the rule's variations and shape.
     pub(crate) fn with_bandit(
-        base_json: &Map<String, Value>,
+        base: &Map<String, Value>,
+        variations: &Arc<[Value]>,
+        shape: &Arc<Shape>,
         leaf: BanditMeta,
         weights: Option<&Value>,
         warnings: &mut Compiling,
     ) -> Experiment {
-        let mut m = base_json.clone();
-        if let Some(w) = weights {
-            m.insert("weights".into(), w.clone());
-        }
-        let without = Value::Object(m.clone());
-        let mut cb = Map::new();
-        cb.insert("leafId".into(), leaf.leaf_id.clone());
-        cb.insert("variationWeights".into(), leaf.variation_weights.clone());
-        if let Some(bv) = &leaf.bandit_version {
-            cb.insert("banditVersion".into(), bv.clone());
-        }
-        m.insert("contextualBandit".into(), Value::Object(cb));
-        let mut e = Experiment::parse(without.clone(), warnings);
-        e.json = Value::Object(m);
-        e.json_no_bandit = Some(without);
-        e.bandit = Some(leaf);
+        let mut e = match weights {
+            Some(w) => {
+                let mut m = base.clone();
+                m.insert("weights".into(), w.clone());
+                Experiment::build(&m, Some(variations.clone()), shape.clone(), warnings)
+            }
+            None => Experiment::build(base, Some(variations.clone()), shape.clone(), warnings),
+        };
+        e.weights_from_bandit = weights.is_some();
+        e.bandit = Some(Box::new(leaf));
         e
     }
 
     /// The reference fallback weights of a bandit: the rule's weights or equal weights.
-    pub(crate) fn fallback_weights(m: &Map<String, Value>) -> Value {
+    pub(crate) fn fallback_weights(m: &Map<String, Value>, variations: usize) -> Value {
         match m.get("weights") {
             Some(w) if !w.is_null() => w.clone(),
-            _ => {
-                let n = m
-                    .get("variations")
-                    .and_then(Value::as_array)
-                    .map_or(0, Vec::len);
-                Value::from(equal_weights(n))
-            }
+            _ => Value::from(equal_weights(variations)),
         }
     }
 
@@ -467,7 +593,7 @@ impl P {
                 return None;
             };
             let condition = match cond {
-                None | Some(Value::Null) => Condition::always(),
+                None | Some(Value::Null) => warnings.always(),
                 Some(c) => warnings.condition(c),
             };
             out.push(ParentCondition {

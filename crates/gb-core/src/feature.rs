@@ -4,17 +4,20 @@
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
+use core::hash::BuildHasher;
 use gb_condition::{Condition, SavedGroups};
-use hashbrown::HashMap;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
 use serde_json::{Map, Value};
 
 use crate::bucket::Range;
-use crate::compiling::Compiling;
+use crate::compiling::{Compiling, compact};
 use crate::experiment::{
-    BanditMeta, Experiment, Filter, ParentCondition, parse_filters, parse_parents,
+    BanditMeta, Experiment, Filter, ParentCondition, Shape, parse_filters, parse_parents,
 };
 use crate::hash::{HashVersion, Seed};
 use crate::result::is_truthy;
@@ -44,27 +47,110 @@ impl core::error::Error for ParseError {}
 
 #[derive(Debug)]
 pub(crate) struct Feature {
-    pub(crate) default_value: Value,
-    pub(crate) rules: Vec<Rule>,
-    /// The longest chain of prerequisites below this feature; `None` if a cycle is reachable
-    /// (set at load from the payload's prerequisite graph).
-    pub(crate) prereq_height: Option<u32>,
+    pub(crate) key: Box<str>,
+    /// `null`, `true` and `false` are not boxed (`small`); anything else is.
+    default_boxed: Option<Box<Value>>,
+    default_small: Small,
+    pub(crate) rules: Box<[Rule]>,
+    /// The longest chain of prerequisites below this feature; `u32::MAX` if a cycle is
+    /// reachable (set at load from the payload's prerequisite graph). A bare `u32` keeps the
+    /// entry at 48 bytes.
+    prereq_height: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Small {
+    Null,
+    True,
+    False,
+}
+
+impl Feature {
+    fn new(key: &str, default_value: Value, rules: Box<[Rule]>) -> Feature {
+        let (default_boxed, default_small) = match default_value {
+            Value::Null => (None, Small::Null),
+            Value::Bool(true) => (None, Small::True),
+            Value::Bool(false) => (None, Small::False),
+            other => (Some(Box::new(compact(other, 0))), Small::Null),
+        };
+        Feature {
+            key: key.into(),
+            default_boxed,
+            default_small,
+            rules,
+            prereq_height: u32::MAX,
+        }
+    }
+
+    /// The feature's default value.
+    #[inline]
+    pub(crate) fn default_value(&self) -> &Value {
+        match (&self.default_boxed, self.default_small) {
+            (Some(v), _) => v,
+            (None, Small::Null) => &NULL,
+            (None, Small::True) => &TRUE,
+            (None, Small::False) => &FALSE,
+        }
+    }
+
+    /// The longest chain of prerequisites below this feature; `None` if a cycle is reachable.
+    #[inline]
+    pub(crate) fn prereq_height(&self) -> Option<u32> {
+        (self.prereq_height != u32::MAX).then_some(self.prereq_height)
+    }
+}
+
+/// A JSON value held by a compiled payload: `null` and booleans cost nothing, anything else
+/// is boxed (a `Value` is 72 bytes, and most feature values are booleans).
+#[derive(Debug)]
+pub(crate) enum JsonValue {
+    Null,
+    Bool(bool),
+    Boxed(Box<Value>),
+}
+
+static NULL: Value = Value::Null;
+static TRUE: Value = Value::Bool(true);
+static FALSE: Value = Value::Bool(false);
+
+impl From<Value> for JsonValue {
+    fn from(v: Value) -> Self {
+        match v {
+            Value::Null => JsonValue::Null,
+            Value::Bool(b) => JsonValue::Bool(b),
+            other => JsonValue::Boxed(Box::new(compact(other, 0))),
+        }
+    }
+}
+
+impl core::ops::Deref for JsonValue {
+    type Target = Value;
+
+    #[inline]
+    fn deref(&self) -> &Value {
+        match self {
+            JsonValue::Null => &NULL,
+            JsonValue::Bool(true) => &TRUE,
+            JsonValue::Bool(false) => &FALSE,
+            JsonValue::Boxed(v) => v,
+        }
+    }
 }
 
 #[derive(Debug)]
 pub(crate) struct Rule {
-    pub(crate) id: String,
-    pub(crate) parents: Option<Vec<ParentCondition>>,
-    pub(crate) filters: Option<Vec<Filter>>,
+    pub(crate) id: Box<str>,
+    pub(crate) parents: Option<Box<[ParentCondition]>>,
+    pub(crate) filters: Option<Box<[Filter]>>,
     pub(crate) kind: RuleKind,
 }
 
 #[derive(Debug)]
 pub(crate) enum RuleKind {
-    Force(ForceRule),
+    Force(Box<ForceRule>),
     Experiment(Box<Experiment>),
     Bandit {
-        leaves: Vec<(Condition, Box<Experiment>)>,
+        leaves: Box<[(Arc<Condition>, Box<Experiment>)]>,
         fallback: Box<Experiment>,
     },
     /// A rule with no variations (skipped, as the reference does).
@@ -73,16 +159,106 @@ pub(crate) enum RuleKind {
 
 #[derive(Debug)]
 pub(crate) struct ForceRule {
-    pub(crate) value: Value,
-    pub(crate) condition: Option<Condition>,
+    pub(crate) value: JsonValue,
+    pub(crate) condition: Option<Arc<Condition>>,
     /// `seed || featureKey`, ready to hash.
     pub(crate) seed: Seed,
-    pub(crate) hash_attribute: Option<String>,
-    pub(crate) fallback_attribute: Option<String>,
+    pub(crate) hash_attribute: Option<Box<str>>,
+    pub(crate) fallback_attribute: Option<Box<str>>,
     pub(crate) disable_sticky_bucketing: bool,
     pub(crate) range: Option<Range>,
     pub(crate) coverage: Option<f64>,
     pub(crate) hash_version: HashVersion,
+}
+
+/// The features of a payload in one exactly-sized array, found by key through a hash index
+/// of positions (4 bytes per slot instead of a whole entry per slot).
+#[derive(Default)]
+pub(crate) struct FeatureTable {
+    entries: Vec<Feature>,
+    index: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl fmt::Debug for FeatureTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.entries).finish()
+    }
+}
+
+impl FeatureTable {
+    /// The feature `key`.
+    #[inline]
+    pub(crate) fn get(&self, key: &str) -> Option<&Feature> {
+        let hash = self.hasher.hash_one(key);
+        let entries = &self.entries;
+        self.index
+            .find(hash, |&i| {
+                entries.get(i as usize).is_some_and(|f| &*f.key == key)
+            })
+            .and_then(|&i| entries.get(i as usize))
+    }
+
+    fn reserve(&mut self, n: usize) {
+        self.entries.reserve(n);
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.index.reserve(n, |&i| {
+            entries
+                .get(i as usize)
+                .map_or(0, |f| hasher.hash_one(&*f.key))
+        });
+    }
+
+    /// Adds a feature; a later definition of the same key replaces the earlier one.
+    fn insert(&mut self, feature: Feature) {
+        let hash = self.hasher.hash_one(&*feature.key);
+        let (entries, hasher) = (&mut self.entries, &self.hasher);
+        match self.index.entry(
+            hash,
+            |&i| {
+                entries
+                    .get(i as usize)
+                    .is_some_and(|f| f.key == feature.key)
+            },
+            |&i| {
+                entries
+                    .get(i as usize)
+                    .map_or(0, |f| hasher.hash_one(&*f.key))
+            },
+        ) {
+            hashbrown::hash_table::Entry::Occupied(o) => {
+                if let Some(slot) = entries.get_mut(*o.get() as usize) {
+                    *slot = feature;
+                }
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                // More than u32::MAX features cannot be held in memory anyway.
+                let Ok(i) = u32::try_from(entries.len()) else {
+                    return;
+                };
+                entries.push(feature);
+                v.insert(i);
+            }
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.entries.shrink_to_fit();
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.index.shrink_to_fit(|&i| {
+            entries
+                .get(i as usize)
+                .map_or(0, |f| hasher.hash_one(&*f.key))
+        });
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|f| &*f.key)
+    }
 }
 
 /// A compiled, immutable GrowthBook payload: what every evaluation reads.
@@ -91,7 +267,7 @@ pub(crate) struct ForceRule {
 /// `&self` and never clone it.
 #[derive(Debug, Default)]
 pub struct FeatureSet {
-    pub(crate) features: HashMap<String, Feature>,
+    pub(crate) features: FeatureTable,
     pub(crate) saved_groups: SavedGroups,
     pub(crate) experiments: Vec<Experiment>,
     pub(crate) sticky_attributes: Vec<String>,
@@ -151,9 +327,7 @@ impl FeatureSet {
                 fs.features.reserve(features.len());
                 for (key, def) in features {
                     match parse_feature(&key, def, bandits, &mut w, &mut sticky) {
-                        Some(f) => {
-                            fs.features.insert(key, f);
-                        }
+                        Some(f) => fs.features.insert(f),
                         None => w.push(format!(
                             "feature {key:?} disabled: its definition is not an object"
                         )),
@@ -174,6 +348,8 @@ impl FeatureSet {
                 fs.experiments.push(exp);
             }
         }
+        fs.features.shrink_to_fit();
+        fs.experiments.shrink_to_fit();
         fs.sticky_attributes = sticky;
         fs.warnings = w.warnings;
         fs
@@ -191,17 +367,17 @@ impl FeatureSet {
 
     /// Whether there are no features.
     pub fn is_empty(&self) -> bool {
-        self.features.is_empty()
+        self.features.len() == 0
     }
 
     /// Whether the payload defines `key`.
     pub fn contains(&self, key: &str) -> bool {
-        self.features.contains_key(key)
+        self.features.get(key).is_some()
     }
 
     /// The feature keys, in no particular order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.features.keys().map(String::as_str)
+        self.features.keys()
     }
 
     /// The compiled saved groups.
@@ -237,15 +413,14 @@ fn prerequisite_ids(f: &Feature) -> Vec<&str> {
 }
 
 /// Sets every feature's `prereq_height` from the payload's prerequisite graph.
-fn annotate_prerequisites(features: &mut HashMap<String, Feature>, warnings: &mut Vec<String>) {
+fn annotate_prerequisites(features: &mut FeatureTable, warnings: &mut Vec<String>) {
     let heights = {
-        let keys: Vec<&str> = features.keys().map(String::as_str).collect();
-        let parents: Vec<Vec<&str>> = features.values().map(prerequisite_ids).collect();
+        let keys: Vec<&str> = features.keys().collect();
+        let parents: Vec<Vec<&str>> = features.entries.iter().map(prerequisite_ids).collect();
         crate::prereq_graph::heights(&keys, &parents, warnings)
     };
-    // A map that has not changed iterates in the same order every time.
-    for (f, h) in features.values_mut().zip(heights) {
-        f.prereq_height = h;
+    for (f, h) in features.entries.iter_mut().zip(heights) {
+        f.prereq_height = h.filter(|&h| h != u32::MAX).unwrap_or(u32::MAX);
     }
 }
 
@@ -276,7 +451,7 @@ fn parse_feature(
     };
     let default_value = m.remove("defaultValue").unwrap_or(Value::Null);
     let rules = match m.remove("rules") {
-        None | Some(Value::Null) => Vec::new(),
+        None | Some(Value::Null) => Box::default(),
         Some(Value::Array(rules)) => rules
             .into_iter()
             .enumerate()
@@ -287,19 +462,16 @@ fn parse_feature(
                     None
                 }
             })
-            .collect(),
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
         Some(_) => {
             w.push(format!(
                 "feature {key:?}: rules must be an array; rules ignored"
             ));
-            Vec::new()
+            Box::default()
         }
     };
-    Some(Feature {
-        default_value,
-        rules,
-        prereq_height: None,
-    })
+    Some(Feature::new(key, default_value, rules))
 }
 
 fn opt_str(m: &Map<String, Value>, k: &str) -> Result<Option<String>, String> {
@@ -321,14 +493,14 @@ fn parse_rule(
     let Value::Object(mut m) = r else {
         return Err("a rule must be an object".into());
     };
-    let id = opt_str(&m, "id").unwrap_or(None).unwrap_or_default();
+    let id: Box<str> = opt_str(&m, "id").unwrap_or(None).unwrap_or_default().into();
     let parents = match m.get("parentConditions") {
         None | Some(Value::Null) => None,
-        Some(pc) => Some(parse_parents(pc, w)?),
+        Some(pc) => Some(parse_parents(pc, w)?.into_boxed_slice()),
     };
     let filters = match m.get("filters") {
         None | Some(Value::Null) => None,
-        Some(f) => Some(parse_filters(f)?),
+        Some(f) => Some(parse_filters(f)?.into_boxed_slice()),
     };
     let condition = match m.get("condition") {
         // JS `rule.condition && !conditionPasses(..)`: any truthy shape is evaluated as JS
@@ -362,17 +534,17 @@ fn parse_rule(
             id,
             parents,
             filters,
-            kind: RuleKind::Force(ForceRule {
-                value: force,
+            kind: RuleKind::Force(Box::new(ForceRule {
+                value: force.into(),
                 condition,
                 seed: Seed::new(opt_str(&m, "seed")?.as_deref().unwrap_or(feature_key)),
-                hash_attribute: opt_str(&m, "hashAttribute")?,
-                fallback_attribute: opt_str(&m, "fallbackAttribute")?,
+                hash_attribute: opt_str(&m, "hashAttribute")?.map(String::into_boxed_str),
+                fallback_attribute: opt_str(&m, "fallbackAttribute")?.map(String::into_boxed_str),
                 disable_sticky_bucketing: m.get("disableStickyBucketing").is_some_and(is_truthy),
                 range,
                 coverage,
                 hash_version: HashVersion::from_json(m.get("hashVersion"), HashVersion::V1),
-            }),
+            })),
         });
     }
     let variations = match m.remove("contextualVariations") {
@@ -389,9 +561,10 @@ fn parse_rule(
             }
         },
     };
-    if !variations.is_array() {
+    let Value::Array(variations) = variations else {
         return Err("variations must be an array".into());
-    }
+    };
+    let variations: Arc<[Value]> = variations.into_iter().map(|v| compact(v, 0)).collect();
     push_unique(
         sticky,
         m.get("hashAttribute")
@@ -406,9 +579,9 @@ fn parse_rule(
     {
         push_unique(sticky, f);
     }
-    // The experiment object exactly as the reference builds it from a rule.
+    // The experiment object exactly as the reference builds it from a rule; `variations`
+    // (its first key) is held apart, shared by every experiment the rule builds.
     let mut e = Map::new();
-    e.insert("variations".into(), variations);
     let key = match m.get("key") {
         Some(Value::String(k)) if !k.is_empty() => k.clone(),
         _ => feature_key.to_string(),
@@ -443,6 +616,7 @@ fn parse_rule(
     ] {
         move_truthy(&mut m, &mut e, k);
     }
+    let shape = Arc::new(Shape::new(&e, Some(0)));
     let bandit = match m
         .get("contextualBanditRef")
         .and_then(Value::as_str)
@@ -453,7 +627,7 @@ fn parse_rule(
     };
     let kind = match bandit {
         None => {
-            let exp = Experiment::parse(Value::Object(e), w);
+            let exp = Experiment::build(&e, Some(variations), shape, w);
             if let Some(why) = &exp.invalid {
                 return Err(why.clone());
             }
@@ -463,31 +637,47 @@ fn parse_rule(
             let version = def.get("banditVersion").cloned();
             let mut leaves = Vec::new();
             if let Some(Value::Array(contexts)) = def.get("contexts") {
+                leaves.reserve_exact(contexts.len());
                 for c in contexts {
                     let cond = match c.get("condition") {
                         Some(cv) if is_truthy(cv) => w.condition(cv),
-                        _ => Condition::always(),
+                        _ => w.always(),
                     };
                     let weights = c.get("weights").cloned().unwrap_or(Value::Null);
-                    let leaf = BanditMeta {
-                        leaf_id: c.get("leafId").cloned().unwrap_or(Value::Null),
-                        variation_weights: weights.clone(),
-                        bandit_version: version.clone(),
-                    };
-                    leaves.push((
-                        cond,
-                        Box::new(Experiment::with_bandit(&e, leaf, Some(&weights), w)),
-                    ));
+                    let exp = Experiment::with_bandit(
+                        &e,
+                        &variations,
+                        &shape,
+                        BanditMeta {
+                            leaf_id: c.get("leafId").cloned().unwrap_or(Value::Null),
+                            variation_weights: Value::Null,
+                            bandit_version: version.clone(),
+                        },
+                        Some(&weights),
+                        w,
+                    );
+                    let mut exp = Box::new(exp);
+                    if let Some(b) = exp.bandit.as_deref_mut() {
+                        b.variation_weights = weights;
+                    }
+                    leaves.push((cond, exp));
                 }
             }
             let fb = BanditMeta {
                 leaf_id: Value::from(-1),
-                variation_weights: Experiment::fallback_weights(&e),
+                variation_weights: Experiment::fallback_weights(&e, variations.len()),
                 bandit_version: version,
             };
             RuleKind::Bandit {
-                leaves,
-                fallback: Box::new(Experiment::with_bandit(&e, fb, None, w)),
+                leaves: leaves.into_boxed_slice(),
+                fallback: Box::new(Experiment::with_bandit(
+                    &e,
+                    &variations,
+                    &shape,
+                    fb,
+                    None,
+                    w,
+                )),
             }
         }
     };

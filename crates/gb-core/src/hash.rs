@@ -158,7 +158,7 @@ fn v2_finish(inner: u32) -> f64 {
 /// the seed's part of the work is done once, when the payload loads).
 #[derive(Clone, Debug)]
 pub(crate) struct Seed {
-    text: alloc::string::String,
+    text: alloc::boxed::Box<str>,
     after_seed: u32,
 }
 

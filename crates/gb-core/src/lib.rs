@@ -71,7 +71,7 @@ pub use bucket::{
 };
 pub use context::User;
 pub use evaluate::{MAX_PREREQUISITE_DEPTH, Observer, Trace, UrlRedirect};
-pub use experiment::Experiment;
+pub use experiment::{Experiment, ExperimentJson};
 pub use feature::{FeatureSet, MAX_JSON_DEPTH, ParseError};
 pub use hash::{Fnv1a32, HashVersion, fnv1a32, hash};
 pub use memo::MAX_EVALUATION_WORK;

@@ -3,7 +3,7 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-use crate::experiment::Experiment;
+use crate::experiment::{Experiment, ExperimentJson};
 
 /// Why a feature has the value it has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,16 +84,13 @@ impl<'a> FeatureResult<'a> {
     }
 
     /// The experiment as the spec shows it (without bandit metadata unless it was hashed).
-    pub fn experiment_json(&self) -> Option<&'a Value> {
+    pub fn experiment_json(&self) -> Option<ExperimentJson<'a>> {
         let e = self.experiment?;
         let hashed = self
             .experiment_result
             .as_ref()
             .is_some_and(|r| r.hash_used && r.in_experiment);
-        Some(match (&e.json_no_bandit, hashed) {
-            (Some(plain), false) => plain,
-            _ => &e.json,
-        })
+        Some(e.json_shown(hashed))
     }
 
     /// The result as a JSON value (the spec's `FeatureResult` object).
@@ -111,7 +108,7 @@ impl Serialize for FeatureResult<'_> {
         m.serialize_entry("source", self.source.as_str())?;
         m.serialize_entry("ruleId", self.rule_id)?;
         if let Some(e) = self.experiment_json() {
-            m.serialize_entry("experiment", e)?;
+            m.serialize_entry("experiment", &e)?;
         }
         if let Some(r) = &self.experiment_result {
             m.serialize_entry("experimentResult", r)?;

@@ -1,5 +1,15 @@
 #![doc = include_str!("../README.md")]
 
+extern crate alloc;
+
+mod breaker;
+mod client;
+mod conn;
+
+pub use breaker::{Admission, CircuitBreaker, DEFAULT_PROBE_INTERVAL};
+pub use client::{Failure, Redis, is_outage};
+pub use conn::{RedisConn, Target, connect_to};
+
 use core::fmt;
 use core::time::Duration;
 

@@ -129,7 +129,7 @@ impl FeatureResult {
             value: r.value.clone(),
             source: r.source,
             rule_id: r.rule_id.into(),
-            experiment: r.experiment_json().cloned(),
+            experiment: r.experiment_json().map(|e| e.to_value()),
             experiment_result: r
                 .experiment_result
                 .as_ref()

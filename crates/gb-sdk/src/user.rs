@@ -263,7 +263,7 @@ impl UserContext {
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .push(DeferredTrackingCall {
-                            experiment: exp.as_json().clone(),
+                            experiment: exp.as_json().to_value(),
                             result: ExperimentResult::from_core(r),
                         });
                 }

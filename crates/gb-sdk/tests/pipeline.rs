@@ -163,7 +163,9 @@ async fn polling_honours_the_auth_delay() {
 fn regex_payload(count: usize, round: usize) -> Value {
     let features: Map<String, Value> = (0..count)
         .map(|n| {
-            let pattern = format!("(a|b)*a(a|b){{6}}c{}", n + round * count);
+            // Small text, a large NFA (about 1,200 repetitions): regexes compile in bounded time
+            // now, so each must cost enough that the payload takes hundreds of ms to compile.
+            let pattern = format!("(a|b)*a((a|b){{35}}){{35}}c{}", n + round * count);
             let rule = json!({"condition": {"id": {"$regex": pattern}}, "force": "matched"});
             (
                 format!("re-{n}"),

@@ -1,7 +1,8 @@
 //! Two clients sharing a `RedisFeatureCache`: the second is served from Redis, so the server
-//! sees one fetch. Uses `GB_REDIS_URL`, else starts its own `redis-server` (gb-redis's test
-//! support, as gb-sticky's tests do); without either the test prints `SKIPPED: ...` and
-//! passes, except under `CI=true`, where it fails.
+//! sees one fetch; on one server and on a Redis Cluster. Uses `GB_REDIS_URL` /
+//! `GB_REDIS_CLUSTER_URLS`, else starts its own `redis-server`(s) (gb-redis's test support, as
+//! gb-sticky's tests do); without them the test prints `SKIPPED: ...` and passes, except under
+//! `CI=true`, where it fails.
 #![allow(clippy::unwrap_used, reason = "test")]
 
 extern crate alloc;
@@ -12,6 +13,7 @@ use alloc::sync::Arc;
 use core::time::Duration;
 
 use common::{builder, payload, start};
+use gb_redis::Target;
 use gb_sdk::{FeatureCache as _, RedisFeatureCache, Status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,12 +21,25 @@ async fn two_clients_share_one_fetch_through_redis() {
     let Some((url, _server)) = gb_redis::testing::redis_url("redis feature cache") else {
         return;
     };
+    share_one_fetch(Target::single(url)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clients_share_one_fetch_through_a_redis_cluster() {
+    let Some((urls, _cluster)) = gb_redis::testing::cluster_urls("redis cluster feature cache")
+    else {
+        return;
+    };
+    share_one_fetch(Target::cluster(urls)).await;
+}
+
+async fn share_one_fetch(target: Target) {
     let server = start(payload("shared")).await;
     // A prefix of its own, so runs never see each other's entries.
     let prefix = format!("gb-sdk-test:{}:{}:", std::process::id(), server.addr.port());
     let cache = || async {
         Arc::new(
-            RedisFeatureCache::connect(&url)
+            RedisFeatureCache::connect_to(&target)
                 .await
                 .unwrap()
                 .with_prefix(prefix.clone())

@@ -25,6 +25,13 @@ pub enum StickyErrorKind {
     Encode,
     /// The store's configuration is unusable (a bad URL, a cookie attribute with `;` in it).
     InvalidConfig,
+    /// The backend is unreachable and the store is failing fast (the Redis store's circuit
+    /// breaker is open, or this call just hit the outage). A lookup was not attempted; the
+    /// documents of a save were queued and are written, in order, when the backend is back.
+    Unavailable,
+    /// Documents were not saved and will not be: the store's bounded queue of writes waiting
+    /// for an unreachable backend was full.
+    Dropped,
 }
 
 impl fmt::Display for StickyErrorKind {
@@ -35,6 +42,8 @@ impl fmt::Display for StickyErrorKind {
             Self::TooLarge => "document too large",
             Self::Encode => "encoding error",
             Self::InvalidConfig => "invalid configuration",
+            Self::Unavailable => "backend unavailable",
+            Self::Dropped => "documents dropped",
         })
     }
 }

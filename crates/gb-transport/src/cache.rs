@@ -259,29 +259,37 @@ mod redis_cache {
 
     use gb_redis::redis::AsyncCommands as _;
     use gb_redis::redis::aio::ConnectionManager;
+    use gb_redis::{Failure, Redis, Target};
 
     use super::{CacheEntry, CacheError, FeatureCache, Result};
     use crate::BoxFuture;
 
-    /// A [`FeatureCache`] in Redis: processes that share it share one fetch per TTL.
+    /// The default per-command timeout.
+    const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
+
+    /// A [`FeatureCache`] in Redis (one server or a Redis Cluster): processes that share it
+    /// share one fetch per TTL.
     ///
-    /// Keys are `<prefix><cache key>`; entries expire after [`with_expiry`](Self::with_expiry)
-    /// (default 24 h) so an abandoned client key does not stay forever. Every command is bounded
-    /// by a timeout (default 500 ms).
+    /// Keys are `<prefix><cache key>` (one key per command, so any cluster slot will do);
+    /// entries expire after [`with_expiry`](Self::with_expiry) (default 24 h) so an abandoned
+    /// client key does not stay forever. Every command is bounded by a timeout (default
+    /// 500 ms) and goes through gb-redis's circuit breaker: once Redis timed out or refused,
+    /// reads and writes fail at once (the caller fetches from the network as without a cache)
+    /// until a background probe finds it back.
     #[derive(Clone)]
     pub struct RedisFeatureCache {
-        conn: ConnectionManager,
+        redis: Redis,
         prefix: String,
         expiry: Duration,
-        timeout: Duration,
     }
 
     impl fmt::Debug for RedisFeatureCache {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.debug_struct("RedisFeatureCache")
+                .field("conn", self.redis.conn())
                 .field("prefix", &self.prefix)
                 .field("expiry", &self.expiry)
-                .field("timeout", &self.timeout)
+                .field("timeout", &self.redis.timeout())
                 .finish_non_exhaustive()
         }
     }
@@ -293,20 +301,50 @@ mod redis_cache {
         /// # Errors
         /// [`CacheError`] if the URL is invalid or the server cannot be reached.
         pub async fn connect(url: &str) -> Result<Self> {
-            let conn = gb_redis::connect(url, Duration::from_secs(5))
+            Self::connect_to(&Target::single(url)).await
+        }
+
+        /// Connects to a Redis Cluster through any of its nodes, waiting at most 5 s.
+        ///
+        /// # Errors
+        /// [`CacheError`] if a URL is invalid or no node can be reached.
+        pub async fn connect_cluster<I, S>(nodes: I) -> Result<Self>
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            Self::connect_to(&Target::cluster(nodes)).await
+        }
+
+        /// Connects to a single server or a cluster, waiting at most 5 s.
+        ///
+        /// # Errors
+        /// [`CacheError`] if a URL is invalid or Redis cannot be reached.
+        pub async fn connect_to(target: &Target) -> Result<Self> {
+            let conn = gb_redis::connect_to(target, Duration::from_secs(5))
                 .await
                 .map_err(|e| CacheError(format!("redis: {e}")))?;
-            Ok(Self::from_connection(conn))
+            Ok(Self::from_redis(Redis::new(conn, DEFAULT_TIMEOUT)))
         }
 
         /// Uses an existing connection manager.
         pub fn from_connection(conn: ConnectionManager) -> Self {
+            Self::from_redis(Redis::new(conn, DEFAULT_TIMEOUT))
+        }
+
+        /// Uses a guarded connection built with gb-redis (e.g. the one, breaker included, of a
+        /// gb-sticky Redis store); its timeout is the per-command timeout.
+        pub fn from_redis(redis: Redis) -> Self {
             Self {
-                conn,
+                redis,
                 prefix: "gb-sdk:features:".into(),
                 expiry: Duration::from_secs(24 * 3600),
-                timeout: Duration::from_millis(500),
             }
+        }
+
+        /// The guarded connection (connection, breaker, timeout).
+        pub fn redis(&self) -> &Redis {
+            &self.redis
         }
 
         /// Sets the key prefix (default `gb-sdk:features:`).
@@ -323,41 +361,41 @@ mod redis_cache {
             self
         }
 
-        /// Sets the per-command timeout (default 500 ms).
+        /// Sets the per-command timeout (default 500 ms); the breaker stays the same.
         #[must_use]
         pub fn with_timeout(mut self, timeout: Duration) -> Self {
-            self.timeout = timeout;
+            self.redis = Redis::new(self.redis.conn().clone(), timeout)
+                .with_breaker(self.redis.breaker().clone());
             self
         }
+    }
 
-        async fn timed<T>(
-            &self,
-            f: impl Future<Output = gb_redis::redis::RedisResult<T>>,
-        ) -> Result<T> {
-            tokio::time::timeout(self.timeout, f)
-                .await
-                .map_err(|_| CacheError::new("redis: command timed out"))?
-                .map_err(|e| CacheError(format!("redis: {e}")))
-        }
+    fn cache_error(f: &Failure) -> CacheError {
+        CacheError(format!("redis: {f}"))
     }
 
     impl FeatureCache for RedisFeatureCache {
         fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<CacheEntry>>> {
             Box::pin(async move {
-                let mut conn = self.conn.clone();
                 let full = format!("{}{key}", self.prefix);
-                let text: Option<String> = self.timed(conn.get(&full)).await?;
+                let text: Option<String> = self
+                    .redis
+                    .run(|mut conn| async move { conn.get(&full).await })
+                    .await
+                    .map_err(|f| cache_error(&f))?;
                 Ok(text.and_then(|t| CacheEntry::from_text(&t, key)))
             })
         }
 
         fn set<'a>(&'a self, key: &'a str, entry: CacheEntry) -> BoxFuture<'a, Result<()>> {
             Box::pin(async move {
-                let mut conn = self.conn.clone();
                 let full = format!("{}{key}", self.prefix);
                 let text = entry.to_text(key);
                 let secs = self.expiry.as_secs().max(1);
-                self.timed(conn.set_ex::<_, _, ()>(&full, text, secs)).await
+                self.redis
+                    .run(|mut conn| async move { conn.set_ex::<_, _, ()>(&full, text, secs).await })
+                    .await
+                    .map_err(|f| cache_error(&f))
             })
         }
     }

@@ -89,7 +89,9 @@ impl SseParser {
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<SseEvent>, TransportError> {
         let mut events = Vec::new();
         let mut rest = chunk;
-        if self.pending_cr {
+        // An empty chunk between a `\r` and its `\n` must not end the pending CR (found by
+        // the `sse` fuzz target: it made `\r` + `` + `\n` two line ends).
+        if self.pending_cr && !rest.is_empty() {
             self.pending_cr = false;
             if let Some(tail) = rest.strip_prefix(b"\n") {
                 rest = tail;
@@ -223,6 +225,13 @@ mod tests {
         assert_eq!(ev[0].event, "features");
         assert_eq!(ev[0].data, "{\"a\":\n1}");
         assert_eq!(ev[0].id.as_deref(), Some("7 "));
+    }
+
+    #[test]
+    fn an_empty_chunk_between_cr_and_lf_is_one_line_end() {
+        let ev = parse_all(&[b"data: a\r", b"", b"\ndata: b\n\n"]);
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(ev[0].data, "a\nb");
     }
 
     #[test]
