@@ -4,8 +4,12 @@
 //! - `cargo xtask spec [SECTION...]`: run the GrowthBook spec suite and print one row per section.
 //! - `cargo xtask no-std`: build the no_std crates for `thumbv7em-none-eabihf` and `wasm32-unknown-unknown`.
 //! - `cargo xtask ci`: run `.ci/run`.
+//! - `cargo xtask diff [--seconds N] [--seed S] [--pairs P]`: the differential fuzzer against
+//!   the JavaScript SDK 1.8.0 (needs Node.js and npm; see `diff/mod.rs`).
 //!
-//! Avoid adding dependencies to this crate: it only shells out to cargo.
+//! Dependencies: `gb-core` and `serde_json` for the fuzzer; everything else shells out.
+
+mod diff;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -66,8 +70,11 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("ci") => run(Command::new("bash").arg(".ci/run")),
+        Some("diff") => diff::main(&project_root(), &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <spec [SECTION...] | no-std | ci>");
+            eprintln!(
+                "usage: cargo xtask <spec [SECTION...] | no-std | ci | diff [--seconds N] [--seed S]>"
+            );
             ExitCode::FAILURE
         }
     }

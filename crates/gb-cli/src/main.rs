@@ -3,6 +3,7 @@
 //! ```text
 //! gb eval    --payload FILE [--attributes JSON|@FILE] [--json|--jsonl] [--users FILE] [FEATURE...]
 //! gb explain --payload FILE [--attributes JSON|@FILE] FEATURE
+//! gb lint    --payload FILE [--json]
 //! gb fetch   --client-key KEY [--api-host URL] [--decryption-key KEY] [--output FILE]
 //! gb watch   --client-key KEY [--api-host URL] [--sse auto|always|never] [--max-updates N] [--timeout SECS]
 //! ```
@@ -23,6 +24,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod eval;
 mod explain;
 mod input;
+mod lint;
 mod remote;
 
 use input::CliError;
@@ -45,6 +47,10 @@ enum Command {
     /// Explain one feature's evaluation step by step: each rule, its condition,
     /// prerequisites, filters, rollout, hash and bucket, sticky buckets, and the final value.
     Explain(ExplainArgs),
+    /// Print the structured warnings of a payload: loose shapes (evaluated as the JS SDK
+    /// does), shapes the JS SDK throws on, fail-closed regexes, unknown operators,
+    /// prerequisite cycles and unreachable rules. Exits 1 when there are findings.
+    Lint(LintArgs),
     /// Fetch (and decrypt) a payload from a GrowthBook API host and print it, ready to save
     /// as a local payload file.
     Fetch(FetchArgs),
@@ -104,6 +110,20 @@ struct ExplainArgs {
     /// The feature to explain.
     #[arg(value_name = "FEATURE")]
     feature: String,
+}
+
+/// Arguments of `gb lint`.
+#[derive(Debug, Args)]
+struct LintArgs {
+    /// The payload file.
+    #[arg(long, value_name = "FILE")]
+    payload: PathBuf,
+    /// Key for a payload with encrypted sections.
+    #[arg(long, value_name = "KEY")]
+    decryption_key: Option<String>,
+    /// Print the findings as one JSON array of {kind, location, message}.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Where and how to reach the GrowthBook API.
@@ -173,7 +193,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
+    let mut clean = true;
     let result = match cli.command {
+        Command::Lint(a) => lint::run(&a, &mut out).map(|c| clean = c),
         Command::Eval(a) => eval::run(&a, &mut out),
         Command::Explain(a) => explain::run(&a, &mut out),
         Command::Fetch(a) => remote::fetch(&a, &mut out),
@@ -181,7 +203,8 @@ fn main() -> ExitCode {
     };
     let result = result.and_then(|()| out.flush().map_err(Failure::Io));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) if clean => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::from(1),
         // `gb eval | head`: a closed pipe is the reader's choice, not an error.
         Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(Failure::Io(e)) => {

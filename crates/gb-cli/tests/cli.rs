@@ -404,7 +404,7 @@ fn explain_counts_rules_as_the_payload_does_when_one_is_disabled() {
     let payload = scratch(
         "disabled-rule.json",
         r#"{"features": {"f": {"defaultValue": 0, "rules": [
-            {"condition": "not an object", "force": 1},
+            {"condition": {"plan": "pro"}, "range": "x", "force": 1},
             {"condition": {"plan": "pro"}, "force": 2}
         ]}}}"#,
     );
@@ -419,7 +419,7 @@ fn explain_counts_rules_as_the_payload_does_when_one_is_disabled() {
     assert_lines(
         run.ok(),
         &[
-            "rule 0: disabled: condition must be an object",
+            "rule 0: disabled: range must be [start, end]",
             "rule 1 (force)",
             "condition {\"plan\":\"pro\"}: passed",
             "=> 2 (force)",
@@ -429,9 +429,12 @@ fn explain_counts_rules_as_the_payload_does_when_one_is_disabled() {
         run.stderr
             .contains("warning: feature \"f\" rule 0 disabled")
     );
-    let payload = scratch("disabled-feature.json", r#"{"features": {"f": 7}}"#);
-    gb(&["explain", "--payload", &payload, "f"])
-        .fails(1, &["feature \"f\" disabled", "definition is unusable"]);
+    // A truthy non-object definition is a feature with no rules and no default, as in the
+    // JS SDK (`!features[id]` is its only unknown-feature test); it is reported.
+    let payload = scratch("odd-feature.json", r#"{"features": {"f": 7}}"#);
+    let run = gb(&["explain", "--payload", &payload, "f"]);
+    assert_lines(run.ok(), &["=> null (defaultValue)"]);
+    assert!(run.stderr.contains("its definition is not an object"));
 }
 
 #[test]
@@ -440,6 +443,7 @@ fn help_for_every_command() {
         &["--help"][..],
         &["eval", "--help"],
         &["explain", "--help"],
+        &["lint", "--help"],
         &["fetch", "--help"],
         &["watch", "--help"],
         &["help", "watch"],
@@ -541,4 +545,31 @@ fn a_closed_pipe_is_not_an_error() {
         .unwrap();
     assert!(status.success(), "{err}");
     assert!(!err.contains("cannot write"), "{err}");
+}
+
+#[test]
+fn lint_prints_structured_warnings_and_exits_1() {
+    let payload = scratch(
+        "lint.json",
+        r#"{"features": {"f": {"rules": [
+            {"condition": {"tags": {"$elemMatch": 5}}, "force": 1},
+            {"condition": {"name": {"$regex": "a(?=b)"}}, "force": 2}
+        ]}}}"#,
+    );
+    let run = gb(&["lint", "--payload", &payload, "--json"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let found: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let kinds: Vec<&str> = found
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"loose-shape"), "{kinds:?}");
+    assert!(kinds.contains(&"fail-closed-regex"), "{kinds:?}");
+    let clean = scratch(
+        "lint-clean.json",
+        r#"{"features": {"f": {"defaultValue": 1}}}"#,
+    );
+    gb(&["lint", "--payload", &clean]).ok();
 }

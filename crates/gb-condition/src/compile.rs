@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 
 use crate::regex::{JsRegex, RegexBudget, RegexError};
 use crate::sets::{AllIndex, INDEX_FROM, Item};
-use crate::value::{Prim, V, with_js_string};
+use crate::value::{Prim, V, array_index_key, with_js_string, write_js_json};
 use crate::version::padded_owned;
+use crate::warning::{Warning, WarningKind};
 
 /// How deeply conditions may nest (logic operators, `$not`, `$elemMatch`, ...).
 pub const MAX_DEPTH: usize = 64;
@@ -25,6 +26,9 @@ pub(crate) enum Clause {
     Nor(Box<[Cond]>),
     And(Box<[Cond]>),
     Not(Cond),
+    /// A shape the JS SDK throws on when it reaches it (`Object.entries(null)`,
+    /// `null.length`): evaluation stops and the whole condition fails closed.
+    Throw,
     SavedGroup(Option<SavedGroupRef>),
     Path(Path, Test),
 }
@@ -57,8 +61,8 @@ pub(crate) enum Test {
     Bool(bool),
     /// `value === null`.
     Null,
-    /// `JSON.stringify(value) === JSON.stringify(v)`.
-    Json(Value),
+    /// `JSON.stringify(value) === text`, the condition's `JSON.stringify` (JS key order).
+    Json(String),
     /// An operator object: every operator must pass.
     Ops(Box<[Op]>),
 }
@@ -102,6 +106,8 @@ pub(crate) enum Op {
     Size(Box<Test>),
     ElemMatchValue(Box<Test>),
     ElemMatchCond(Cond),
+    /// `$elemMatch: null`: false for non-arrays, a JS throw for arrays.
+    ElemMatchNull,
     All {
         items: Box<[Test]>,
         insensitive: bool,
@@ -170,7 +176,9 @@ impl ValueSet {
                 self.nums.binary_search_by(|p| p.total_cmp(&n)).is_ok()
             }
             V::Str(x) => {
-                if insensitive && x.chars().any(char::is_uppercase) {
+                // JS lowers with `toLowerCase()`: titlecase (`ǅ`) and other non-ASCII letters
+                // that are not `Uppercase` still change, so only ASCII text is checked cheaply.
+                if insensitive && (!x.is_ascii() || x.bytes().any(|b| b.is_ascii_uppercase())) {
                     let l = x.to_lowercase();
                     self.strs.binary_search_by(|p| p.as_str().cmp(&l)).is_ok()
                 } else {
@@ -192,10 +200,10 @@ impl ValueSet {
 
 /// Why a condition cannot be compiled; the whole condition then fails closed.
 #[derive(Debug)]
-pub(crate) struct Invalid(pub(crate) String);
+pub(crate) struct Invalid(pub(crate) WarningKind, pub(crate) String);
 
 pub(crate) struct Compiler<'w> {
-    pub(crate) warnings: &'w mut Vec<String>,
+    pub(crate) warnings: &'w mut Vec<Warning>,
     /// What regexes of this payload may still cost.
     pub(crate) regex_budget: &'w mut RegexBudget,
 }
@@ -203,32 +211,40 @@ pub(crate) struct Compiler<'w> {
 type R<T> = Result<T, Invalid>;
 
 impl Compiler<'_> {
-    fn warn(&mut self, msg: String) {
-        self.warnings.push(msg);
+    fn warn(&mut self, kind: WarningKind, msg: String) {
+        self.warnings.push(Warning::new(kind, msg));
     }
 
     /// Compiles a top-level condition object.
     pub(crate) fn cond(&mut self, v: &Value, depth: usize) -> R<Cond> {
         if depth > MAX_DEPTH {
-            return Err(Invalid(format!(
-                "condition nested deeper than {MAX_DEPTH} levels"
-            )));
+            return Err(Invalid(
+                WarningKind::TooDeep,
+                format!("condition nested deeper than {MAX_DEPTH} levels"),
+            ));
         }
-        let Value::Object(map) = v else {
-            return Err(Invalid(format!(
-                "a condition must be an object, not {}",
-                kind(v)
-            )));
+        let map = match v {
+            Value::Object(map) => map,
+            other => return self.loose_cond(other, depth),
         };
         let mut clauses = Vec::with_capacity(map.len());
-        for (k, val) in map {
+        // JS `Object.entries` order: integer-like keys ascending, then insertion order. It
+        // decides which clause short-circuits before a shape JS throws on.
+        let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+        entries.sort_by_key(|(k, _)| array_index_key(k).map_or(1u64 << 32, u64::from));
+        for (k, val) in entries {
             let c = match k.as_str() {
                 "$or" => Clause::Or(self.cond_list(k, val, depth)?),
                 "$nor" => Clause::Nor(self.cond_list(k, val, depth)?),
                 "$and" => Clause::And(self.cond_list(k, val, depth)?),
                 "$not" => Clause::Not(self.cond(val, depth + 1)?),
                 "$savedGroup" => Clause::SavedGroup(self.saved_group_ref(val)),
-                "$gbTooDeep" => return Err(Invalid("condition nested too deeply to parse".into())),
+                "$gbTooDeep" => {
+                    return Err(Invalid(
+                        WarningKind::TooDeep,
+                        "condition nested too deeply to parse".into(),
+                    ));
+                }
                 path => Clause::Path(Path::parse(path), self.test(val, depth + 1)?),
             };
             clauses.push(c);
@@ -237,29 +253,114 @@ impl Compiler<'_> {
     }
 
     fn cond_list(&mut self, op: &str, v: &Value, depth: usize) -> R<Box<[Cond]>> {
-        let Value::Array(items) = v else {
-            return Err(Invalid(format!(
-                "{op} needs an array of conditions, not {}",
-                kind(v)
-            )));
-        };
-        items.iter().map(|c| self.cond(c, depth + 1)).collect()
+        match v {
+            Value::Array(items) => items.iter().map(|c| self.cond(c, depth + 1)).collect(),
+            // JS `evalOr`/`evalAnd` loop `i < conditions.length` over `conditions[i]`: a
+            // string is a list of one-character conditions (one UTF-16 unit each).
+            Value::String(s) => {
+                self.warn(WarningKind::LooseShape, format!("{op} holds a string, not an array of conditions; JS evaluates it character by character"));
+                Ok(utf16_units(s)
+                    .into_iter()
+                    .map(|u| Cond(Box::new([Clause::Path(Path::parse("0"), u)])))
+                    .collect())
+            }
+            // `null.length` throws in JS when the clause is reached.
+            Value::Null => {
+                self.warn(WarningKind::JsThrows, format!("{op} is null, which the JS SDK throws on; the condition fails closed when it is reached"));
+                Ok(Box::new([Cond(Box::new([Clause::Throw]))]))
+            }
+            // An object with a `length` key is iterated by index in JS; nothing sane to mirror.
+            Value::Object(m) if m.contains_key("length") => Err(Invalid(
+                WarningKind::JsThrows,
+                format!(
+                    "{op} is an object with a length key, which JS indexes as a list; the condition fails closed"
+                ),
+            )),
+            // A number, boolean or object has no `length`: an empty list in JS
+            // (`$or` passes, `$nor` fails, `$and` passes).
+            other => {
+                self.warn(
+                    WarningKind::LooseShape,
+                    format!(
+                        "{op} needs an array of conditions, not {}; JS treats it as an empty list",
+                        kind(other)
+                    ),
+                );
+                Ok(Box::new([]))
+            }
+        }
+    }
+
+    /// A condition that is not an object: JS `evalCondition` iterates `Object.entries(v)`.
+    fn loose_cond(&mut self, v: &Value, depth: usize) -> R<Cond> {
+        match v {
+            // `Object.entries(null)` throws when reached.
+            Value::Null => {
+                self.warn(WarningKind::JsThrows, "a condition is null, which the JS SDK throws on; the condition fails closed when it is reached".into());
+                Ok(Cond(Box::new([Clause::Throw])))
+            }
+            // No own enumerable properties: every attribute set passes.
+            Value::Bool(_) | Value::Number(_) => {
+                self.warn(
+                    WarningKind::LooseShape,
+                    format!(
+                        "a condition must be an object, not {}; JS lets everyone pass",
+                        kind(v)
+                    ),
+                );
+                Ok(Cond(Box::new([])))
+            }
+            // Entries `["0", c0], ["1", c1], ...` over UTF-16 units: attribute "0" must equal
+            // the first unit, and so on.
+            Value::String(s) => {
+                self.warn(WarningKind::LooseShape, "a condition is a string; JS compares attributes \"0\", \"1\", ... to its characters".into());
+                Ok(Cond(
+                    utf16_units(s)
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, t)| Clause::Path(Path::parse(&i.to_string()), t))
+                        .collect(),
+                ))
+            }
+            // Entries `[index, element]`: attribute "0" is tested against the first element.
+            Value::Array(items) => {
+                self.warn(WarningKind::LooseShape, "a condition is an array; JS tests attributes \"0\", \"1\", ... against its elements".into());
+                let mut clauses = Vec::with_capacity(items.len());
+                for (i, it) in items.iter().enumerate() {
+                    clauses.push(Clause::Path(
+                        Path::parse(&i.to_string()),
+                        self.test(it, depth + 1)?,
+                    ));
+                }
+                Ok(Cond(clauses.into_boxed_slice()))
+            }
+            Value::Object(_) => self.cond(v, depth),
+        }
     }
 
     fn saved_group_ref(&mut self, v: &Value) -> Option<SavedGroupRef> {
         let Value::Object(m) = v else {
-            self.warn("$savedGroup needs an object reference".into());
+            self.warn(
+                WarningKind::SavedGroup,
+                "$savedGroup needs an object reference".into(),
+            );
             return None;
         };
         let Some(Value::String(id)) = m.get("id") else {
-            self.warn("$savedGroup reference without a string id".into());
+            self.warn(
+                WarningKind::SavedGroup,
+                "$savedGroup reference without a string id".into(),
+            );
             return None;
         };
         let attribute_key = match m.get("attributeKey") {
             None => None,
             Some(Value::String(k)) => Some(k.clone()),
             Some(_) => {
-                self.warn("$savedGroup attributeKey must be a string".into());
+                self.warn(
+                    WarningKind::SavedGroup,
+                    "$savedGroup attributeKey must be a string".into(),
+                );
                 return None;
             }
         };
@@ -272,9 +373,10 @@ impl Compiler<'_> {
     /// Compiles a value condition (`evalConditionValue`).
     pub(crate) fn test(&mut self, v: &Value, depth: usize) -> R<Test> {
         if depth > MAX_DEPTH {
-            return Err(Invalid(format!(
-                "condition nested deeper than {MAX_DEPTH} levels"
-            )));
+            return Err(Invalid(
+                WarningKind::TooDeep,
+                format!("condition nested deeper than {MAX_DEPTH} levels"),
+            ));
         }
         Ok(match v {
             Value::String(s) => Test::Str {
@@ -294,11 +396,16 @@ impl Compiler<'_> {
             // A literal nests inside the condition: its depth counts against the same limit
             // (checked without recursion, before anything recurses over it).
             other if crate::depth::nests_deeper_than(other, MAX_DEPTH - depth) => {
-                return Err(Invalid(format!(
-                    "a literal value nests deeper than {MAX_DEPTH} levels"
-                )));
+                return Err(Invalid(
+                    WarningKind::TooDeep,
+                    format!("a literal value nests deeper than {MAX_DEPTH} levels"),
+                ));
             }
-            other => Test::Json(other.clone()),
+            other => {
+                let mut text = String::new();
+                let _ = write_js_json(&mut text, other);
+                Test::Json(text)
+            }
         })
     }
 
@@ -327,7 +434,7 @@ impl Compiler<'_> {
                         insensitive,
                     }
                 }
-                _ => self.js_false(op, "needs an array"),
+                _ => self.js_false(WarningKind::BadArgument, op, "needs an array"),
             },
             "$inGroup" | "$notInGroup" => Op::InGroup {
                 id: with_js_string(V::of(arg), |s| String::from(s)),
@@ -335,16 +442,27 @@ impl Compiler<'_> {
             },
             "$not" => Op::Not(Box::new(self.test(arg, depth + 1)?)),
             "$size" => Op::Size(Box::new(self.test(arg, depth + 1)?)),
+            // JS `elemMatch`: an operator object tests each element as a value; anything else
+            // is a condition on each element (`Object.keys(null)` throws).
             "$elemMatch" => match arg {
                 Value::Object(m) if is_operator_object(m) => {
                     Op::ElemMatchValue(Box::new(self.test(arg, depth + 1)?))
                 }
+                Value::Null => {
+                    self.warn(WarningKind::JsThrows, "$elemMatch is null, which the JS SDK throws on for arrays; the condition then fails closed".into());
+                    Op::ElemMatchNull
+                }
                 Value::Object(_) => Op::ElemMatchCond(self.cond(arg, depth + 1)?),
                 other => {
-                    return Err(Invalid(format!(
-                        "$elemMatch needs an object, not {}",
+                    self.warn(WarningKind::LooseShape, format!(
+                        "$elemMatch needs an object, not {}; JS tests it as a condition on each element",
                         kind(other)
-                    )));
+                    ));
+                    // One warning for the shape, not a second one from `loose_cond`.
+                    let n = self.warnings.len();
+                    let c = self.loose_cond(other, depth + 1)?;
+                    self.warnings.truncate(n);
+                    Op::ElemMatchCond(c)
                 }
             },
             "$all" | "$alli" => match arg {
@@ -370,34 +488,68 @@ impl Compiler<'_> {
                         index,
                     }
                 }
-                _ => self.js_false(op, "needs an array"),
+                _ => self.js_false(WarningKind::BadArgument, op, "needs an array"),
             },
             "$regex" | "$regexi" => match arg {
                 Value::String(p) => {
                     match JsRegex::with_budget(p, op == "$regexi", self.regex_budget) {
                         Ok(r) => Op::Regex(Box::new(r)),
                         // The reference evaluates an invalid pattern to false.
-                        Err(e @ RegexError::Invalid(_)) => {
-                            self.js_false(op, &format!("pattern {p:?} {e}"))
-                        }
+                        Err(e @ RegexError::Invalid(_)) => self.js_false(
+                            WarningKind::InvalidRegex,
+                            op,
+                            &format!("pattern {p:?} {e}"),
+                        ),
                         // Beyond what this engine may run: the condition fails closed.
-                        Err(e) => return Err(Invalid(format!("{op} {p:?} {e}"))),
+                        Err(e) => {
+                            let kind = match e {
+                                RegexError::TooLarge { .. } | RegexError::OverBudget { .. } => {
+                                    WarningKind::RegexOverLimit
+                                }
+                                RegexError::Disabled => WarningKind::RegexDisabled,
+                                _ => WarningKind::FailClosedRegex,
+                            };
+                            return Err(Invalid(kind, format!("{op} {p:?} {e}")));
+                        }
                     }
                 }
-                _ => self.js_false(op, "needs a string pattern"),
+                _ => self.js_false(WarningKind::BadArgument, op, "needs a string pattern"),
             },
             "$type" => match arg {
                 Value::String(t) => Op::Type(t.clone()),
-                _ => self.js_false(op, "needs a string"),
+                _ => self.js_false(WarningKind::BadArgument, op, "needs a string"),
             },
-            unknown => self.js_false(unknown, "is not a known operator"),
+            unknown => self.js_false(
+                WarningKind::UnknownOperator,
+                unknown,
+                "is not a known operator",
+            ),
         })
     }
 
-    fn js_false(&mut self, op: &str, why: &str) -> Op {
-        self.warn(format!("{op} {why}; it evaluates to false"));
+    fn js_false(&mut self, kind: WarningKind, op: &str, why: &str) -> Op {
+        self.warn(kind, format!("{op} {why}; it evaluates to false"));
         Op::False
     }
+}
+
+/// A string's UTF-16 code units as one-character string tests (JS indexes strings by unit).
+/// A lone surrogate equals no string a JSON attribute can hold, so it never matches.
+fn utf16_units(s: &str) -> Vec<Test> {
+    let mut out = Vec::new();
+    for c in s.chars() {
+        if c.len_utf16() == 1 {
+            let one = String::from(c);
+            out.push(Test::Str {
+                lower: one.to_lowercase(),
+                s: one,
+            });
+        } else {
+            out.push(Test::Ops(Box::new([Op::False])));
+            out.push(Test::Ops(Box::new([Op::False])));
+        }
+    }
+    out
 }
 
 /// The reference `isOperatorObject`: at least one key, and every key starts with `$`.
@@ -417,8 +569,8 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// Formats a compile failure for the warnings list.
-pub(crate) fn describe(e: &Invalid) -> String {
+pub(crate) fn describe(e: &Invalid) -> Warning {
     let mut s = "condition disabled: ".to_string();
-    s.push_str(&e.0);
-    s
+    s.push_str(&e.1);
+    Warning::new(e.0, s)
 }

@@ -1,6 +1,7 @@
 //! Evaluating a compiled condition against attributes.
 
 use alloc::string::String;
+use core::cell::Cell;
 use core::cmp::Ordering;
 
 use serde_json::{Map, Value};
@@ -54,8 +55,11 @@ impl Visited<'_> {
 }
 
 pub(crate) struct Ctx<'g> {
-    groups: &'g SavedGroups,
+    pub(crate) groups: &'g SavedGroups,
     memo: GroupMemo,
+    /// Set when evaluation reached a shape the JS SDK throws on (`Object.entries(null)`,
+    /// `Object.keys(null)`): the caller then fails the whole condition closed.
+    threw: Cell<bool>,
 }
 
 impl<'g> Ctx<'g> {
@@ -63,7 +67,18 @@ impl<'g> Ctx<'g> {
         Ctx {
             groups,
             memo: GroupMemo::default(),
+            threw: Cell::new(false),
         }
+    }
+
+    /// Whether a JS-throwing shape was reached.
+    pub(crate) fn threw(&self) -> bool {
+        self.threw.get()
+    }
+
+    fn throw(&self) -> bool {
+        self.threw.set(true);
+        false
     }
 
     pub(crate) fn cond(&self, c: &Cond, root: Root<'_>, vis: Option<&Visited<'_>>) -> bool {
@@ -76,6 +91,7 @@ impl<'g> Ctx<'g> {
             Clause::Nor(list) => !(list.is_empty() || list.iter().any(|c| self.cond(c, root, vis))),
             Clause::And(list) => list.iter().all(|c| self.cond(c, root, vis)),
             Clause::Not(c) => !self.cond(c, root, vis),
+            Clause::Throw => self.throw(),
             Clause::SavedGroup(None) => false,
             Clause::SavedGroup(Some(r)) => {
                 if Visited::contains(vis, &r.id) {
@@ -132,7 +148,7 @@ impl<'g> Ctx<'g> {
             Test::Num(n) => v.to_number() == *n,
             Test::Bool(b) => !matches!(v, V::Null) && v.truthy() == *b,
             Test::Null => matches!(v, V::Null),
-            Test::Json(j) => crate::value::json_text_eq(v, j),
+            Test::Json(text) => crate::value::js_json_eq(v, text),
             Test::Ops(ops) => ops.iter().all(|op| self.op(op, v, vis)),
         }
     }
@@ -177,6 +193,8 @@ impl<'g> Ctx<'g> {
                     .any(|e| !e.is_null() && self.test(t, V::of(e), false, vis)),
                 _ => false,
             },
+            // `elemMatch` returns false for a non-array before `isOperatorObject(null)` throws.
+            Op::ElemMatchNull => matches!(actual, V::Arr(_)) && self.throw(),
             Op::ElemMatchCond(c) => match actual {
                 V::Arr(a) => a
                     .iter()

@@ -95,18 +95,27 @@ impl SavedGroups {
                         },
                     },
                     Some("condition") => match o.get("condition") {
-                        Some(c @ Value::Object(_)) => {
+                        // JS: `!entry.condition || typeof entry.condition !== "object"`
+                        // matches nobody; an array is an object there.
+                        Some(c @ (Value::Object(_) | Value::Array(_))) => {
+                            let mut found = Vec::new();
                             let mut comp = Compiler {
-                                warnings,
+                                warnings: &mut found,
                                 regex_budget,
                             };
-                            match comp.cond(c, 1) {
+                            let g = match comp.cond(c, 1) {
                                 Ok(c) => Group::Condition(Some(c)),
                                 Err(e) => {
-                                    warnings.push(format!("saved group {id:?}: {}", describe(&e)));
+                                    found.push(describe(&e));
                                     Group::Condition(None)
                                 }
-                            }
+                            };
+                            warnings.extend(
+                                found
+                                    .into_iter()
+                                    .map(|w| format!("saved group {id:?}: {w}")),
+                            );
+                            g
                         }
                         _ => {
                             warnings.push(format!(
@@ -156,7 +165,7 @@ fn each_reference<'c>(c: &'c Cond, f: &mut impl FnMut(&'c str)) {
             }
             Clause::Not(c) => each_reference(c, f),
             Clause::SavedGroup(Some(r)) => f(&r.id),
-            Clause::SavedGroup(None) => {}
+            Clause::SavedGroup(None) | Clause::Throw => {}
             Clause::Path(_, t) => test_references(t, f),
         }
     }

@@ -11,11 +11,17 @@
 //! a missing attribute compares as `null`, relational operators compare mixed types as
 //! JavaScript does, and arrays and objects compare by their JSON text.
 //!
-//! Nothing here panics on input. A condition that cannot be compiled (wrong shapes in logic
-//! operators, nesting deeper than [`MAX_DEPTH`], regular expressions that need lookaround or
-//! backreferences) evaluates to `false` and yields a warning. Where the reference SDK itself
-//! evaluates an operator to `false` (an unknown operator, an invalid pattern) this crate does
-//! the same, and warns.
+//! Nothing here panics on input. Malformed shapes the reference evaluates deterministically
+//! (`$or: 5`, `$elemMatch: 5`, a string or array as a condition) are evaluated exactly as it
+//! does, and reported as a structured [`Warning`]. Where the reference throws (`$not: null`,
+//! `$elemMatch: null` on an array) the whole condition is `false`. A condition nesting deeper
+//! than [`MAX_DEPTH`] or holding a regular expression that needs lookaround or backreferences
+//! (or is over the regex size limit or budget, or in a build without the `regex` feature)
+//! is not compiled: it evaluates to `false` and warns. Where the reference itself evaluates an
+//! operator to `false` (an unknown operator, an invalid pattern) this crate does the same, and
+//! warns. Case-insensitive operators lower with the full Unicode mapping of JS
+//! `toLowerCase()`; object equality is `JSON.stringify` text with JS key order
+//! ([`write_js_json`]); regular expressions match UTF-16 code units as JS does without `u`.
 //!
 //! `#![no_std]` with `alloc`: it runs on microcontrollers and in wasm.
 //!
@@ -65,6 +71,7 @@ mod regex;
 mod sets;
 mod value;
 mod version;
+mod warning;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -78,7 +85,8 @@ pub use groups::SavedGroups;
 pub use regex::{
     JsRegex, REGEX_CACHE_LIMIT, REGEX_PAYLOAD_BUDGET, REGEX_SIZE_LIMIT, RegexBudget, RegexError,
 };
-pub use value::{attr_get, write_js_number, write_js_string};
+pub use value::{attr_get, write_js_json, write_js_number, write_js_string};
+pub use warning::{Warning, WarningKind};
 
 /// A compiled condition.
 #[derive(Debug)]
@@ -108,6 +116,27 @@ impl Condition {
     pub fn compile_with_budget(
         condition: &Value,
         warnings: &mut Vec<String>,
+        regex_budget: &mut RegexBudget,
+    ) -> Condition {
+        let mut w = Vec::new();
+        let c = Self::compile_with_diagnostics_and_budget(condition, &mut w, regex_budget);
+        warnings.extend(w.into_iter().map(|w| w.message));
+        c
+    }
+
+    /// Like [`Condition::compile`], appending a structured [`Warning`] for every problem
+    /// found (loose shapes evaluated as JS does, JS-throwing shapes, fail-closed regexes,
+    /// unknown operators, ...). Its regexes get a budget of their own.
+    pub fn compile_with_diagnostics(condition: &Value, warnings: &mut Vec<Warning>) -> Condition {
+        Self::compile_with_diagnostics_and_budget(condition, warnings, &mut RegexBudget::default())
+    }
+
+    /// Like [`Condition::compile_with_diagnostics`], charging its regexes to `regex_budget`
+    /// (shared by every condition of a payload). A regex over the budget disables the
+    /// condition holding it, with a [`WarningKind::RegexOverLimit`] warning.
+    pub fn compile_with_diagnostics_and_budget(
+        condition: &Value,
+        warnings: &mut Vec<Warning>,
         regex_budget: &mut RegexBudget,
     ) -> Condition {
         let mut c = compile::Compiler {
@@ -145,10 +174,28 @@ impl Condition {
         self.matches_root(Root::Map(attributes), groups)
     }
 
+    /// Like [`Condition::matches_map`], but `None` where the JS SDK would throw (it reached a
+    /// shape such as `$not: null`); [`Condition::matches_map`] answers `false` there. For
+    /// callers that, like the JS SDK, recover from the throw differently (bandit leaves).
+    pub fn eval_map(&self, attributes: &Map<String, Value>, groups: &SavedGroups) -> Option<bool> {
+        match &self.inner {
+            Some(c) => {
+                let ctx = eval::Ctx::new(groups);
+                let r = ctx.cond(c, Root::Map(attributes), None);
+                (!ctx.threw()).then_some(r)
+            }
+            None => Some(false),
+        }
+    }
+
     /// Whether the attributes seen through `root` satisfy the condition.
     pub fn matches_root(&self, root: Root<'_>, groups: &SavedGroups) -> bool {
         match &self.inner {
-            Some(c) => eval::Ctx::new(groups).cond(c, root, None),
+            Some(c) => {
+                let ctx = eval::Ctx::new(groups);
+                // Where the JS SDK would throw, the whole condition fails closed.
+                ctx.cond(c, root, None) && !ctx.threw()
+            }
             None => false,
         }
     }

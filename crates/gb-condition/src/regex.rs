@@ -19,6 +19,13 @@
 //! matching allocates nothing; two evaluations of one pattern at the same instant allocate a
 //! second cache once, which the pool then keeps.
 //!
+//! JavaScript without the `u` flag matches UTF-16 code units, and its `i` flag compares
+//! `Canonicalize(ch)` rather than Unicode case folding. Where the two engines differ
+//! (characters outside the BMP; with `i`, the few characters Unicode folds together but JS
+//! does not) the translated pattern and, when it holds such a character, the haystack spell
+//! those characters as private placeholder code points (see `translate::to_units`); a haystack
+//! without them is matched as it is, without allocating.
+//!
 //! Without the `regex` cargo feature there is no engine: [`JsRegex::new`] returns
 //! [`RegexError::Disabled`] and conditions using `$regex` fail closed with a warning.
 
@@ -76,6 +83,8 @@ impl core::fmt::Display for RegexError {
 pub struct JsRegex {
     #[cfg(feature = "regex")]
     engine: alloc::boxed::Box<engine::Engine>,
+    #[cfg(feature = "regex")]
+    case_insensitive: bool,
     #[cfg(not(feature = "regex"))]
     never: core::convert::Infallible,
 }
@@ -107,10 +116,11 @@ impl JsRegex {
     ) -> Result<JsRegex, RegexError> {
         #[cfg(feature = "regex")]
         {
-            let pattern = translate::translate(js)?;
+            let pattern = translate::translate(js, case_insensitive)?;
             let engine = engine::Engine::new(&pattern, case_insensitive, budget)?;
             Ok(JsRegex {
                 engine: alloc::boxed::Box::new(engine),
+                case_insensitive,
             })
         }
         #[cfg(not(feature = "regex"))]
@@ -124,6 +134,10 @@ impl JsRegex {
     pub fn is_match(&self, haystack: &str) -> bool {
         #[cfg(feature = "regex")]
         {
+            if translate::needs_units(haystack, self.case_insensitive) {
+                let units = translate::to_units(haystack, self.case_insensitive);
+                return self.engine.is_match(&units);
+            }
             self.engine.is_match(haystack)
         }
         #[cfg(not(feature = "regex"))]
@@ -322,6 +336,38 @@ mod tests {
             JsRegex::new("(abc", false),
             Err(RegexError::Invalid(_))
         ));
+    }
+
+    /// JS without the `u` flag matches UTF-16 units: `/^..$/.test("𐐀")` and
+    /// `/[😀]/.test("\ud83d…")` are true, `/^.$/.test("𐐀")` is false (checked in Node 20).
+    #[test]
+    fn astral_characters_are_two_units() {
+        assert!(m("^..$", "𐐀"));
+        assert!(!m("^.$", "𐐀"));
+        assert!(!m("^[^a]$", "😀"));
+        assert!(m("^\\S\\S$", "😀"));
+        assert!(m("😀+", "😀"));
+        assert!(m("\\uD83D", "😀"));
+        assert!(m("\\uD83D\\uDE00", "😀"));
+        assert!(m("[😀]", "x😀"));
+        assert!(m("^a😀b$", "a😀b"));
+    }
+
+    /// JS `i` compares `Canonicalize(ch)` (toUpperCase, one unit, never non-ASCII to
+    /// ASCII): `/k/i` does not match the Kelvin sign, `/s/i` not `ſ`, `/ß/i` not `ẞ`,
+    /// `/σ/i` does match `ς` (checked in Node 20).
+    #[test]
+    fn case_insensitive_follows_javascript_canonicalize() {
+        let i = |p: &str, s: &str| JsRegex::new(p, true).expect("compiles").is_match(s);
+        assert!(!i("k", "\u{212a}"));
+        assert!(i("\u{212a}", "\u{212a}"));
+        assert!(!i("s", "ſ"));
+        assert!(!i("ß", "ẞ"));
+        assert!(!i("å", "\u{212b}"));
+        assert!(!i("𐐀", "𐐨"));
+        assert!(i("σ", "ς"));
+        assert!(i("ǅ", "ǆ"));
+        assert!(i("K", "k"));
     }
 
     #[test]

@@ -421,25 +421,143 @@ pub(crate) fn with_js_string<R>(v: V<'_>, f: impl FnOnce(&str) -> R) -> R {
     }
 }
 
-/// `JSON.stringify(a) === JSON.stringify(b)` for JSON values: structural equality that is
-/// sensitive to object key order (serde_json keeps document order with `preserve_order`).
-pub(crate) fn json_text_eq(a: V<'_>, b: &Value) -> bool {
-    match (a, b) {
-        (V::Null, Value::Null) => true,
-        (V::Bool(x), Value::Bool(y)) => x == *y,
-        (V::Num(x), Value::Number(y)) => y.as_f64().is_some_and(|y| x == y),
-        (V::Str(x), Value::String(y)) => x == y,
-        (V::Arr(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_text_eq(V::of(p), q))
-        }
-        (V::Obj(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((ka, va), (kb, vb))| ka == kb && json_text_eq(V::of(va), vb))
-        }
-        _ => false,
+/// Writes `JSON.stringify(value)` as JavaScript produces it for a parsed JSON value: numbers
+/// as `String(number)` (`1.0` is `1`, `-0` is `0`), strings escaped as JS escapes them, and
+/// object keys in JavaScript property order: integer-like keys (`"0"` to `"4294967294"`,
+/// canonical form) first in ascending numeric order, then the other keys in insertion order.
+pub fn write_js_json<W: Write>(w: &mut W, v: &Value) -> fmt::Result {
+    match v {
+        Value::Null => w.write_str("null"),
+        Value::Bool(b) => w.write_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => write_js_number(w, n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => write_json_str(w, s),
+        Value::Array(a) => write_js_json_array(w, a),
+        Value::Object(m) => write_js_json_map(w, m),
     }
+}
+
+fn write_js_json_array<W: Write>(w: &mut W, a: &[Value]) -> fmt::Result {
+    w.write_char('[')?;
+    for (i, e) in a.iter().enumerate() {
+        if i > 0 {
+            w.write_char(',')?;
+        }
+        write_js_json(w, e)?;
+    }
+    w.write_char(']')
+}
+
+/// A JavaScript array index key: canonical decimal `0..=4294967294` (`"01"`, `"-1"`, `"1.0"`
+/// and `"4294967295"` are ordinary keys).
+pub(crate) fn array_index_key(k: &str) -> Option<u32> {
+    let b = k.as_bytes();
+    if b.is_empty() || b.len() > 10 || (b.len() > 1 && b[0] == b'0') {
+        return None;
+    }
+    if !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n: u64 = k.parse().ok()?;
+    u32::try_from(n).ok().filter(|&i| i != u32::MAX)
+}
+
+/// A string literal as `JSON.stringify` writes it.
+fn write_json_str<W: Write>(w: &mut W, s: &str) -> fmt::Result {
+    w.write_char('"')?;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let esc: Option<&str> = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\u{8}' => Some("\\b"),
+            '\u{c}' => Some("\\f"),
+            '\n' => Some("\\n"),
+            '\r' => Some("\\r"),
+            '\t' => Some("\\t"),
+            c if (c as u32) < 0x20 => None,
+            _ => continue,
+        };
+        w.write_str(&s[start..i])?;
+        match esc {
+            Some(e) => w.write_str(e)?,
+            None => write!(w, "\\u{:04x}", c as u32)?,
+        }
+        start = i + c.len_utf8();
+    }
+    w.write_str(&s[start..])?;
+    w.write_char('"')
+}
+
+/// A writer that checks what is written against an expected text, without allocating.
+struct TextEq<'e> {
+    rest: &'e str,
+    ok: bool,
+}
+
+impl Write for TextEq<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        match self.rest.strip_prefix(s) {
+            Some(r) => {
+                self.rest = r;
+                Ok(())
+            }
+            None => {
+                self.ok = false;
+                Err(fmt::Error)
+            }
+        }
+    }
+}
+
+/// `JSON.stringify(value) === text`, where `text` is a condition's `JSON.stringify` computed
+/// at compile time.
+pub(crate) fn js_json_eq(v: V<'_>, text: &str) -> bool {
+    let mut t = TextEq {
+        rest: text,
+        ok: true,
+    };
+    let r = match v {
+        V::Null => t.write_str("null"),
+        V::Bool(b) => t.write_str(if b { "true" } else { "false" }),
+        V::Num(n) => write_js_number(&mut t, n),
+        V::Str(s) => write_json_str(&mut t, s),
+        V::Arr(a) => write_js_json_array(&mut t, a),
+        V::Obj(m) => write_js_json_map(&mut t, m),
+    };
+    r.is_ok() && t.ok && t.rest.is_empty()
+}
+
+fn write_js_json_map<W: Write>(w: &mut W, m: &Map<String, Value>) -> fmt::Result {
+    w.write_char('{')?;
+    let mut first = true;
+    let mut entry = |w: &mut W, k: &str, v: &Value| -> fmt::Result {
+        if !first {
+            w.write_char(',')?;
+        }
+        first = false;
+        write_json_str(w, k)?;
+        w.write_char(':')?;
+        write_js_json(w, v)
+    };
+    if m.keys().any(|k| array_index_key(k).is_some()) {
+        // Only objects with integer-like keys pay for the reordering.
+        let mut ints: alloc::vec::Vec<(u32, &str, &Value)> = m
+            .iter()
+            .filter_map(|(k, v)| array_index_key(k).map(|i| (i, k.as_str(), v)))
+            .collect();
+        ints.sort_unstable_by_key(|e| e.0);
+        for (_, k, v) in ints {
+            entry(w, k, v)?;
+        }
+        for (k, v) in m.iter().filter(|(k, _)| array_index_key(k).is_none()) {
+            entry(w, k, v)?;
+        }
+    } else {
+        for (k, v) in m {
+            entry(w, k, v)?;
+        }
+    }
+    w.write_char('}')
 }
 
 #[cfg(test)]

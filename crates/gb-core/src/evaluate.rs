@@ -320,10 +320,18 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
                     }
                 }
                 RuleKind::Bandit { leaves, fallback } => {
-                    let exp = leaves
-                        .iter()
-                        .find(|(c, _)| c.matches_map(self.attrs(), &fs.saved_groups))
-                        .map_or(fallback, |(_, e)| e);
+                    // JS catches a throw in leaf selection and uses the fallback weights.
+                    let mut exp = fallback;
+                    for (c, e) in leaves {
+                        match c.eval_map(self.attrs(), &fs.saved_groups) {
+                            Some(true) => {
+                                exp = e;
+                                break;
+                            }
+                            Some(false) => {}
+                            None => break,
+                        }
+                    }
                     if let Some(r) = self.rule_experiment(fkey, index, exp, &rule.id, &here) {
                         return r;
                     }
@@ -824,19 +832,19 @@ fn is_version_below(suffix: &str, min: f64) -> bool {
     canonical && suffix.len() <= 15 && suffix.parse::<f64>().is_ok_and(|i| i < min)
 }
 
-/// The reference `toString(hashValue)` for sticky-bucket documents.
+/// The reference `toString(hashValue)` for sticky-bucket documents: strings as they are,
+/// anything else as JS `JSON.stringify` writes it (`[-0]` is `[0]`, `1.0` is `1`).
 pub(crate) fn sticky_value(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Number(n) => {
-            let mut s = String::new();
-            let _ = gb_condition::write_js_number(&mut s, n.as_f64().unwrap_or(0.0));
-            s
-        }
         // Attributes built in code may nest arbitrarily: serializing recurses, so a value too
         // deep to be a sensible id gets no sticky-bucket key text.
         other if gb_condition::nests_deeper_than(other, crate::MAX_JSON_DEPTH) => String::new(),
-        other => serde_json::to_string(other).unwrap_or_default(),
+        other => {
+            let mut s = String::new();
+            let _ = gb_condition::write_js_json(&mut s, other);
+            s
+        }
     }
 }
 

@@ -343,13 +343,10 @@ impl Experiment {
             None | Some(Value::Null) => None,
             Some(f) => p.filters(f),
         };
+        // JS `experiment.condition && !conditionPasses(..)`: falsy means no condition.
         let condition = match m.get("condition") {
-            None | Some(Value::Null) => None,
-            Some(c @ Value::Object(_)) => Some(warnings.condition(c)),
-            Some(_) => {
-                p.err("condition must be an object");
-                None
-            }
+            Some(c) if truthy(c) => Some(warnings.condition(c)),
+            _ => None,
         };
         let parent_conditions = match m.get("parentConditions") {
             None | Some(Value::Null) => None,

@@ -437,8 +437,17 @@ fn parse_feature(
     w: &mut Compiling,
     sticky: &mut Vec<String>,
 ) -> Option<Feature> {
-    let Value::Object(mut m) = def else {
-        return None;
+    let mut m = match def {
+        Value::Object(m) => m,
+        // JS `if (!features[id])` is unknownFeature; any other truthy shape (`[]`, `5`,
+        // `"x"`) is a feature without rules or default: `null` from `defaultValue`.
+        other if is_truthy(&other) => {
+            w.push(format!(
+                "feature {key:?}: its definition is not an object; JS evaluates it to null"
+            ));
+            Map::new()
+        }
+        _ => return None,
     };
     let default_value = m.remove("defaultValue").unwrap_or(Value::Null);
     let rules = match m.remove("rules") {
@@ -494,10 +503,9 @@ fn parse_rule(
         Some(f) => Some(parse_filters(f)?.into_boxed_slice()),
     };
     let condition = match m.get("condition") {
+        // JS `rule.condition && !conditionPasses(..)`: any truthy shape is evaluated as JS
+        // evaluates it (gb-condition warns about non-object shapes).
         Some(c) if is_truthy(c) => {
-            if !c.is_object() {
-                return Err("condition must be an object".into());
-            }
             let cond = w.condition(c);
             if !cond.is_valid() {
                 w.push(format!("feature {feature_key:?}: a rule's condition cannot be compiled; the rule matches nobody"));

@@ -1,5 +1,6 @@
 //! URL targeting (`urlPatterns`) and URL redirects, as the reference SDK evaluates them.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -107,12 +108,15 @@ fn eval_simple(actual: &Url<'_>, pattern: &str) -> bool {
     if !expected.fragment.is_empty() && !glob_match(actual.fragment, expected.fragment) {
         return false;
     }
+    // JS compares `URLSearchParams` entries: names and values decoded (`+` is a space,
+    // `%XX` a byte, the bytes UTF-8), `actual.searchParams.get(k) || ""`.
     expected.query_pairs().all(|(k, v)| {
+        let k = form_decode(k);
         let a = actual
             .query_pairs()
-            .find(|(ak, _)| *ak == k)
-            .map_or("", |(_, av)| av);
-        glob_match(a, v)
+            .find(|(ak, _)| form_decode(ak) == k)
+            .map(|(_, av)| form_decode(av));
+        glob_match(a.as_deref().unwrap_or(""), &form_decode(v))
     })
 }
 
@@ -243,24 +247,38 @@ impl<'a> Url<'a> {
 }
 
 /// The reference `mergeQueryStrings`: the current URL's query parameters that the redirect
-/// URL does not set are appended to it.
+/// URL does not set are appended to it through `URLSearchParams`, which then re-serializes
+/// the whole query (`application/x-www-form-urlencoded`: a space is `+`).
 pub fn merge_query_strings(old_url: &str, new_url: &str) -> String {
     let old = Url::parse(old_url, "_");
     let new = Url::parse(new_url, "_");
-    let mut q = String::from(new.query);
+    let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = new
+        .query_pairs()
+        .map(|(k, v)| (form_decode(k), form_decode(v)))
+        .collect();
+    let mut changed = false;
     for (k, v) in old.query_pairs() {
-        if new.query_pairs().any(|(nk, _)| nk == k)
-            || q.split('&').any(|kv| kv.split('=').next() == Some(k))
-        {
+        let k = form_decode(k);
+        if pairs.iter().any(|(nk, _)| *nk == k) {
             continue;
         }
-        if !q.is_empty() {
-            q.push('&');
-        }
-        q.push_str(k);
-        q.push('=');
-        q.push_str(v);
+        pairs.push((k, form_decode(v)));
+        changed = true;
     }
+    let q = if changed {
+        let mut q = String::new();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                q.push('&');
+            }
+            form_encode(&mut q, k);
+            q.push('=');
+            form_encode(&mut q, v);
+        }
+        q
+    } else {
+        String::from(new.query)
+    };
     let merged = Url {
         scheme: new.scheme,
         host: new.host.clone(),
@@ -269,6 +287,53 @@ pub fn merge_query_strings(old_url: &str, new_url: &str) -> String {
         fragment: new.fragment,
     };
     merged.href()
+}
+
+/// The `application/x-www-form-urlencoded` parser's decoding of one name or value, as
+/// `URLSearchParams` does it: `+` is a space, `%XX` a byte (a `%` without two hex digits
+/// stays), and the bytes are UTF-8 with U+FFFD for invalid sequences.
+pub(crate) fn form_decode(s: &str) -> Cow<'_, str> {
+    if !s.contains(['%', '+']) {
+        return Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() && hex(b[i + 1]).is_some() && hex(b[i + 2]).is_some() => {
+                out.push(hex(b[i + 1]).unwrap_or(0) * 16 + hex(b[i + 2]).unwrap_or(0));
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn hex(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+/// The `application/x-www-form-urlencoded` serializer: `*-._` and ASCII alphanumerics as
+/// they are, a space as `+`, every other byte as `%XX`.
+fn form_encode(out: &mut String, s: &str) {
+    for &b in s.as_bytes() {
+        match b {
+            b'*' | b'-' | b'.' | b'_' | b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -289,6 +354,53 @@ mod tests {
             kind: TargetKind::Simple("example.com/*/edit".into()),
         }];
         assert!(is_url_targeted("https://example.com/posts/edit", &w));
+    }
+
+    /// JS `URLSearchParams` decodes names and values: `?q=a%20b` and `?q=a+b` both hold
+    /// `"a b"`, and `%C3%A9` is `é` (checked with Node 20's `URL`).
+    #[test]
+    fn query_values_are_decoded_as_url_search_params() {
+        let t = |p: &str| {
+            [UrlTarget {
+                include: true,
+                kind: TargetKind::Simple(p.into()),
+            }]
+        };
+        assert!(is_url_targeted(
+            "https://a.com/x?q=a%20b",
+            &t("https://a.com/x?q=a+b")
+        ));
+        assert!(is_url_targeted(
+            "https://a.com/x?q=a+b",
+            &t("https://a.com/x?q=a b")
+        ));
+        assert!(is_url_targeted(
+            "https://a.com/x?q=%C3%A9",
+            &t("https://a.com/x?q=é")
+        ));
+        assert!(is_url_targeted(
+            "https://a.com/x?%71=1",
+            &t("https://a.com/x?q=1")
+        ));
+        assert!(!is_url_targeted(
+            "https://a.com/x?q=a%2Bb",
+            &t("https://a.com/x?q=a+b")
+        ));
+        assert_eq!(form_decode("%zz%4"), "%zz%4");
+        assert_eq!(form_decode("%FF"), "\u{fffd}");
+    }
+
+    /// `searchParams.set` re-serializes the query: `a b` becomes `a+b`, `é` `%C3%A9`.
+    #[test]
+    fn merged_queries_are_reserialized() {
+        assert_eq!(
+            merge_query_strings("https://a.com/x?t=a%20b&u=é", "https://a.com/y?c=1"),
+            "https://a.com/y?c=1&t=a+b&u=%C3%A9"
+        );
+        assert_eq!(
+            merge_query_strings("https://a.com/x?c=2", "https://a.com/y?c=a%20b"),
+            "https://a.com/y?c=a%20b"
+        );
     }
 
     #[test]

@@ -156,10 +156,13 @@ fn malformed_features_and_sections_do_not_stop_the_rest() {
     let attrs = Map::new();
     let u = User::new(&attrs);
     assert_eq!(fs.eval_feature("good", &u).value, &json!(true));
+    // JS: `!features[id]` is the only unknown-feature test, so a truthy non-object is a
+    // feature without rules whose default is `null`.
     assert_eq!(
         fs.eval_feature("bad1", &u).source,
-        FeatureSource::UnknownFeature
+        FeatureSource::DefaultValue
     );
+    assert_eq!(fs.eval_feature("bad1", &u).value, &Value::Null);
     assert_eq!(fs.eval_feature("bad3", &u).value, &Value::Null);
     assert!(fs.warnings().len() >= 6, "{:?}", fs.warnings());
     assert!(FeatureSet::from_json_str("<html>").is_err());

@@ -5,7 +5,8 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
-use core::hash::{BuildHasher, Hash, Hasher};
+use core::fmt::Write as _;
+use core::hash::BuildHasher;
 use core::panic::AssertUnwindSafe;
 use std::collections::HashSet;
 use std::collections::hash_map::RandomState;
@@ -260,13 +261,14 @@ impl Dedup {
         experiment_key: &str,
         variation_id: usize,
     ) -> bool {
-        let mut h = self.hasher.build_hasher();
-        hash_attribute.hash(&mut h);
-        // `hashValue` as the JS SDK stringifies it: type-insensitive for strings and numbers.
-        js_string(hash_value).hash(&mut h);
-        experiment_key.hash(&mut h);
-        variation_id.hash(&mut h);
-        let digest = h.finish();
+        // The JS SDK's `getExperimentDedupeKey`: `hashAttribute + hashValue + key +
+        // variationId`, one string concatenation (so `String(1.0)` is `"1"`).
+        let mut key = String::with_capacity(hash_attribute.len() + experiment_key.len() + 24);
+        key.push_str(hash_attribute);
+        key.push_str(&js_string(hash_value));
+        key.push_str(experiment_key);
+        let _ = write!(key, "{variation_id}");
+        let digest = self.hasher.hash_one(&key);
         // The low bits pick the shard; usize is at least 16 bits wide.
         let shard = &self.shards[(digest as usize) % SHARDS];
         let mut s = shard.lock().unwrap_or_else(PoisonError::into_inner);
@@ -288,5 +290,27 @@ impl Dedup {
             .iter()
             .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).set.len())
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// JS `getExperimentDedupeKey` is `hashAttribute + hashValue + experiment.key +
+    /// variationId`: `String(1.0)` is `"1"`, so a hash value of `1.0` and one of `1` (or
+    /// `"1"`) are the same exposure; the concatenation also joins `"id1" + "e"` and
+    /// `"id" + "1e"`.
+    #[test]
+    fn dedup_key_is_the_js_string_concatenation() {
+        let d = Dedup::new(100);
+        assert!(d.first_time_of("id", &json!(1.0), "exp", 0));
+        assert!(!d.first_time_of("id", &json!(1), "exp", 0));
+        assert!(!d.first_time_of("id", &json!("1"), "exp", 0));
+        assert!(d.first_time_of("id", &json!(1), "exp", 1));
+        assert!(!d.first_time_of("id1", &json!(""), "exp", 1));
+        assert!(d.first_time_of("id", &json!([1, 2]), "e", 0));
+        assert!(!d.first_time_of("id", &json!("1,2"), "e", 0));
     }
 }
