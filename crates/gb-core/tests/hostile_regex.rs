@@ -1,48 +1,19 @@
 //! Hostile regexes (issue 17): compile cost is bounded per pattern and per payload, matching is
 //! linear, and a payload over the regex budget disables only its expensive rules.
 #![cfg(feature = "regex")]
-#![allow(
-    clippy::unwrap_used,
-    unsafe_code,
-    reason = "a counting global allocator for the test"
-)]
+#![allow(clippy::unwrap_used, reason = "tests unwrap")]
 
-use core::alloc::{GlobalAlloc, Layout};
-use core::sync::atomic::{AtomicUsize, Ordering};
+mod peak;
+
+use core::sync::atomic::Ordering;
 use core::time::Duration;
-use std::alloc::System;
-use std::sync::Mutex;
 use std::time::Instant;
+
+use peak::{LIVE, PEAK, SERIAL};
 
 use gb_core::gb_condition::{REGEX_PAYLOAD_BUDGET, REGEX_SIZE_LIMIT};
 use gb_core::{FeatureSet, User};
 use serde_json::{Value, json};
-
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator, only counting bytes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Tests measure the process heap: one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 const MB: usize = 1 << 20;
 

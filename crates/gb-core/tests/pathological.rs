@@ -3,49 +3,19 @@
 //! a warning while the rest of the payload works. Memory is measured with a counting global
 //! allocator (peak live bytes), time per evaluation with a clock. The margins are generous:
 //! without the bounds these take hours (2^63 evaluations) or overflow the stack.
-#![allow(
-    clippy::unwrap_used,
-    unsafe_code,
-    reason = "a counting global allocator for the test"
-)]
+#![allow(clippy::unwrap_used, reason = "tests unwrap")]
 
 mod attacks;
+mod peak;
 
-use core::alloc::{GlobalAlloc, Layout};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::Ordering;
 use core::time::Duration;
-use std::alloc::System;
-use std::sync::Mutex;
 use std::time::Instant;
+
+use peak::{LIVE, PEAK, SERIAL};
 
 use gb_core::{FeatureResult, FeatureSet, FeatureSource, Observer, User};
 use serde_json::{Map, Value, json};
-
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator, only counting bytes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// One test at a time: the peak is process-wide.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 /// 50 ms per evaluation, measured on optimized code (`cargo test --release`); unoptimized
 /// test builds run about ten times slower and get five times the margin.
