@@ -7,7 +7,8 @@
 #                               # image) and, under QEMU (mps2-an386), the heap it counted
 #
 # Both crates live under examples/ as workspaces of their own (their own release profile,
-# target and panic handler). Every step is bounded in time. Under CI=true a missing QEMU fails.
+# target and panic handler), built into this checkout's target dir (or CARGO_TARGET_DIR) so the
+# figures are read from one place. Every step is bounded in time. Under CI=true a missing QEMU fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -39,7 +40,8 @@ wasm() {
         local flags=()
         [ "$variant" = no-regex ] && flags=(--no-default-features)
         timeout 900 cargo build --quiet --release --locked --target wasm32-unknown-unknown \
-            --manifest-path examples/wasm-size/Cargo.toml "${flags[@]}"
+            --manifest-path examples/wasm-size/Cargo.toml --target-dir "$target_dir" "${flags[@]}"
+        [ -f "$out" ] || { echo "error: $out was not built"; exit 1; }
         printf '%-26s %10d %10d\n' "$variant" "$(wc -c <"$out")" "$(gzip -9c "$out" | wc -c)"
     done
 }
@@ -49,7 +51,9 @@ firmware() {
     for variant in default no-regex; do
         local flags=()
         [ "$variant" = no-regex ] && flags=(--no-default-features)
-        (cd examples/firmware && timeout 900 cargo build --quiet --release --locked "${flags[@]}")
+        (cd examples/firmware &&
+            timeout 900 cargo build --quiet --release --locked --target-dir "$target_dir" "${flags[@]}")
+        [ -f "$elf" ] || { echo "error: $elf was not built"; exit 1; }
         echo "firmware ($variant), thumbv7em-none-eabihf, opt-level z + LTO:"
         elf_flash "$elf"
         if ! command -v qemu-system-arm >/dev/null 2>&1; then
