@@ -334,7 +334,7 @@ impl GrowthBook {
     }
 
     /// [`ready`](Self::ready) for programs without an async runtime (a client built with
-    /// [`build_blocking`](GrowthBookBuilder::build_blocking)). Returns `false` at once if
+    /// [`build_blocking`](crate::GrowthBookBuilder::build_blocking)). Returns `false` at once if
     /// called from inside a tokio runtime (use `ready().await` there).
     pub fn ready_blocking(&self, timeout: Duration) -> bool {
         if self.is_ready() {
