@@ -2,52 +2,25 @@
 //! queue is bounded in bytes (users with huge attributes, a hung ingestor), and one `is_on` on
 //! a DAG of prerequisites reports each feature once. Memory is measured with a counting global
 //! allocator (peak live bytes).
-#![allow(unsafe_code, reason = "test: a counting global allocator")]
 #![allow(clippy::unwrap_used, reason = "test")]
 
 extern crate alloc;
 
 mod common;
+mod peak;
 
 use common::ingestor;
 
 use alloc::sync::Arc;
-use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicUsize, Ordering};
 use core::time::Duration;
-use std::alloc::System;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use peak::{LIVE, PEAK};
+
 use gb_sdk::serde_json::{Map, Value, json};
 use gb_sdk::{GrowthBook, GrowthBookTrackingPlugin, Plugin};
-
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded to `System` unchanged; only counters are updated.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller's contract is passed on to `System`.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
 
 /// One test at a time: the peak is process-wide.
 static SERIAL: Mutex<()> = Mutex::new(());

@@ -1,66 +1,24 @@
 //! A flood of 1,000,000 events at a hung ingestor: the heap stays bounded (measured with a
 //! counting global allocator), every event is counted (accepted then failed, or dropped), and
 //! `close()` returns within its timeout.
-#![allow(unsafe_code, reason = "test: a counting global allocator")]
 #![allow(clippy::unwrap_used, reason = "test")]
 
 extern crate alloc;
 
 mod common;
+mod peak;
 
 use common::ingestor;
 
 use alloc::sync::Arc;
-use core::alloc::{GlobalAlloc, Layout};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::Ordering;
 use core::time::Duration;
-use std::alloc::System;
 use std::time::Instant;
+
+use peak::{LIVE, PEAK};
 
 use gb_sdk::serde_json::{Map, Value, json};
 use gb_sdk::{GrowthBook, GrowthBookTrackingPlugin, Plugin};
-
-/// Counts live heap bytes and their peak.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
-// SAFETY: every call is forwarded to `System` unchanged; only counters are updated.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller's contract is passed on to `System`.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: as above.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            grew(new_size);
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
 
 const EVENTS: usize = 1_000_000;
 const QUEUE: usize = 10_000;
