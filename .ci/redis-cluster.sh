@@ -31,38 +31,65 @@ _gb_cluster_stop_dir() {
     esac
 }
 
-_gb_cluster_start() {
-    local dir base port ports="" addrs="" urls="" i n attempt ok
-    for bin in redis-server redis-cli; do
-        command -v "$bin" >/dev/null 2>&1 || { _gb_cluster_log "$bin not found (run: bash .ci/redis.sh install)"; return 1; }
-    done
-    dir="$(mktemp -d "${TMPDIR:-/tmp}/gb-redis-cluster.XXXXXX")" || return 1
-    for attempt in 1 2 3 4 5; do
-        # Six consecutive free ports in a random range.
-        base=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-        ok=1
+# Cluster nodes also listen on port + 10000 (the cluster bus), so a node port must be at most
+# 55535: the range below keeps both ports in 20000..55005.
+_gb_cluster_pick_base() {
+    local base i
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        base=$(( 20000 + (RANDOM * 32768 + RANDOM) % 25000 ))
         for i in 0 1 2 3 4 5; do
-            if _gb_cluster_busy $((base + i)) || _gb_cluster_busy $((base + i + 10000)); then ok=0; break; fi
+            if _gb_cluster_busy $((base + i)) || _gb_cluster_busy $((base + i + 10000)); then base=""; break; fi
         done
-        [ "$ok" = 1 ] && break
+        [ -n "$base" ] && { echo "$base"; return 0; }
     done
-    [ "$ok" = 1 ] || { _gb_cluster_log "no free ports"; rm -rf "$dir"; return 1; }
+    return 1
+}
+
+# Starts six nodes from `base` in `dir`; returns 1 (nodes stopped) unless all six answer PONG.
+_gb_cluster_spawn() {
+    local dir="$1" base="$2" port i up
     for i in 0 1 2 3 4 5; do
         port=$((base + i))
         redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
             --cluster-enabled yes --cluster-config-file "nodes-$port.conf" \
             --cluster-node-timeout 1000 --repl-diskless-sync yes --repl-diskless-sync-delay 0 \
             --daemonize yes --pidfile "$dir/$port.pid" --logfile "$dir/$port.log" \
-            --dir "$dir" >/dev/null 2>&1 || { _gb_cluster_stop_dir "$dir"; return 1; }
-        ports="$ports $port"
-        addrs="$addrs 127.0.0.1:$port"
-        urls="${urls:+$urls,}redis://127.0.0.1:$port"
+            --dir "$dir" >/dev/null 2>&1 || { _gb_cluster_log "node $port did not start"; _gb_cluster_stop_dir "$dir"; return 1; }
     done
-    for port in $ports; do
-        for i in $(seq 1 50); do
-            [ "$(timeout 2 redis-cli -p "$port" ping 2>/dev/null)" = "PONG" ] && break
+    for i in 0 1 2 3 4 5; do
+        port=$((base + i))
+        up=0
+        for _ in $(seq 1 50); do
+            [ "$(timeout 2 redis-cli -p "$port" ping 2>/dev/null)" = "PONG" ] && { up=1; break; }
             sleep 0.1
         done
+        if [ "$up" != 1 ]; then
+            _gb_cluster_log "node $port did not answer within 5 s:"
+            tail -n 5 "$dir/$port.log" >&2 2>/dev/null
+            _gb_cluster_stop_dir "$dir"
+            return 1
+        fi
+    done
+    return 0
+}
+
+_gb_cluster_start() {
+    local dir base port addrs urls i attempt ok started=0
+    for bin in redis-server redis-cli; do
+        command -v "$bin" >/dev/null 2>&1 || { _gb_cluster_log "$bin not found (run: bash .ci/redis.sh install)"; return 1; }
+    done
+    for attempt in 1 2 3; do
+        dir="$(mktemp -d "${TMPDIR:-/tmp}/gb-redis-cluster.XXXXXX")" || return 1
+        base="$(_gb_cluster_pick_base)" || { _gb_cluster_log "no free ports"; rm -rf "$dir"; return 1; }
+        if _gb_cluster_spawn "$dir" "$base"; then started=1; break; fi
+        _gb_cluster_log "attempt $attempt failed; trying other ports"
+    done
+    [ "$started" = 1 ] || { _gb_cluster_log "could not start six nodes in 3 attempts"; return 1; }
+    addrs=""; urls=""
+    for i in 0 1 2 3 4 5; do
+        port=$((base + i))
+        addrs="$addrs 127.0.0.1:$port"
+        urls="${urls:+$urls,}redis://127.0.0.1:$port"
     done
     # shellcheck disable=SC2086
     if ! timeout 60 redis-cli --cluster create $addrs --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1; then
@@ -71,7 +98,7 @@ _gb_cluster_start() {
     fi
     for i in $(seq 1 300); do
         ok=1
-        for port in $ports; do
+        for port in $(seq "$base" $((base + 5))); do
             timeout 2 redis-cli -p "$port" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || { ok=0; break; }
         done
         [ "$ok" = 1 ] && break
@@ -83,7 +110,7 @@ _gb_cluster_start() {
     export GB_REDIS_CLUSTER_URLS="$urls"
     export GB_REDIS_CLUSTER_DIR="$dir"
     echo "$dir" > "$(_gb_cluster_state_file)"
-    _gb_cluster_log "started a 3-master cluster (1 replica each) on 127.0.0.1 ports$ports"
+    _gb_cluster_log "started a 3-master cluster (1 replica each) on 127.0.0.1 ports $base..$((base + 5))"
     return 0
 }
 
