@@ -396,17 +396,25 @@ impl GrowthBookBuilder {
         Ok(())
     }
 
-    fn local_payload(&self) -> Result<Option<FeatureSet>> {
+    /// The local payload compiled, and its JSON (decrypted) for [`GrowthBook::payload`].
+    fn local_payload(&self) -> Result<Option<(FeatureSet, Option<Arc<Value>>)>> {
+        let key = self.decryption_key.clone().map(DecryptionKey::new);
         let parse = |text: &str| {
-            FeatureSet::from_json_str(text).map_err(|e| Error::payload("not valid JSON", e))
+            let features =
+                FeatureSet::from_json_str(text).map_err(|e| Error::payload("not valid JSON", e))?;
+            let json = serde_json::from_str(text)
+                .ok()
+                .and_then(|v| Payload::from_value(v, key.as_ref()).ok())
+                .map(|p| p.shared());
+            Ok(Some((features, json)))
         };
         let value = match &self.payload {
             None => return Ok(None),
             Some(LocalPayload::Value(v)) => v.clone(),
-            Some(LocalPayload::Text(t)) => return parse(t).map(Some),
+            Some(LocalPayload::Text(t)) => return parse(t),
             Some(LocalPayload::Bytes(b)) => {
                 let t = core::str::from_utf8(b).map_err(|e| Error::payload("not UTF-8", e))?;
-                return parse(t).map(Some);
+                return parse(t);
             }
             Some(LocalPayload::File(p)) => {
                 let t = std::fs::read_to_string(p)
@@ -416,9 +424,9 @@ impl GrowthBookBuilder {
             }
         };
         // A local payload may be encrypted too.
-        let key = self.decryption_key.clone().map(DecryptionKey::new);
         let payload = Payload::from_value(value, key.as_ref())?;
-        Ok(Some(FeatureSet::from_value(payload.value())))
+        let features = FeatureSet::from_value(payload.value());
+        Ok(Some((features, Some(payload.shared()))))
     }
 
     /// The payload engine's settings for this client: the refresh strategy as an engine mode,
@@ -534,7 +542,11 @@ impl GrowthBookBuilder {
         });
 
         let (snapshot, versions, status) = match local {
-            Some(fs) => (Snapshot::loaded(fs, 1), 1, Status::Ready),
+            Some((fs, json)) => (
+                Snapshot::loaded(fs, 1).with_payload(json),
+                1,
+                Status::Ready,
+            ),
             None if self.eval.remote_eval => (Snapshot::default(), 0, Status::Ready),
             None => (Snapshot::default(), 0, Status::NotReady),
         };

@@ -32,6 +32,9 @@ pub(crate) struct Snapshot {
     pub(crate) version: u64,
     /// Whether this holds loaded features (false only for the empty initial snapshot).
     pub(crate) loaded: bool,
+    /// The payload these features were compiled from, as served (decrypted), for
+    /// [`GrowthBook::payload`].
+    pub(crate) payload: Option<Arc<Value>>,
 }
 
 impl Snapshot {
@@ -48,7 +51,14 @@ impl Snapshot {
             features,
             version,
             loaded: true,
+            payload: None,
         }
+    }
+
+    /// The same snapshot, remembering the payload it was compiled from.
+    pub(crate) fn with_payload(mut self, payload: Option<Arc<Value>>) -> Self {
+        self.payload = payload;
+        self
     }
 }
 
@@ -115,13 +125,18 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Swaps in a new compiled payload.
-    pub(crate) fn install(&self, features: FeatureSet, fresh: bool) -> u64 {
+    pub(crate) fn install(
+        &self,
+        features: FeatureSet,
+        payload: Option<Arc<Value>>,
+        fresh: bool,
+    ) -> u64 {
         for w in features.warnings() {
             tracing::warn!(warning = %w, "growthbook payload warning");
         }
         let version = self.versions.fetch_add(1, Ordering::AcqRel) + 1;
         self.snapshot
-            .store(Arc::new(Snapshot::loaded(features, version)));
+            .store(Arc::new(Snapshot::loaded(features, version).with_payload(payload)));
         {
             let mut h = self.health.lock().unwrap_or_else(PoisonError::into_inner);
             h.status = if fresh { Status::Ready } else { Status::Stale };
@@ -413,7 +428,19 @@ impl GrowthBook {
                 source: None,
             });
         }
-        Ok(self.shared().install(FeatureSet::from_value(payload), true))
+        let features = FeatureSet::from_value(payload);
+        Ok(self
+            .shared()
+            .install(features, Some(Arc::new(payload.clone())), true))
+    }
+
+    /// The payload the current features were compiled from, as served (after decryption):
+    /// `features`, `savedGroups`, `experiments`, `dateUpdated`, ... Hand it to a client SDK
+    /// (JavaScript `initSync({payload})`, React `GrowthBookProvider`) so a browser starts with
+    /// the same features as this server, without a request of its own. `None` before features
+    /// load and for remote evaluation (which has no shared payload). Shared, not copied.
+    pub fn payload(&self) -> Option<Arc<Value>> {
+        self.shared().snapshot.load().payload.clone()
     }
 
     /// How many sticky-bucket saves were dropped because the write queue was full.

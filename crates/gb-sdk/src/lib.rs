@@ -11,6 +11,7 @@ mod ingest;
 mod js_string;
 #[cfg(feature = "tower")]
 mod layer;
+pub mod remote_eval;
 mod request;
 mod result;
 mod sticky_writer;
@@ -42,6 +43,9 @@ pub use ingest::{
 };
 #[cfg(feature = "tower")]
 pub use layer::{GrowthBookLayer, GrowthBookService};
+pub use remote_eval::RemoteEvalEndpoint;
+#[cfg(feature = "tower")]
+pub use remote_eval::RemoteEvalService;
 pub use request::{RequestContext, RequestInfo, browser_and_device};
 pub use result::{ExperimentResult, FeatureResult, Reason};
 pub use tracking::{FeatureUsageCallback, Plugin, TrackingCallback};

@@ -35,10 +35,11 @@ pub(crate) async fn apply_updates(shared: Arc<Shared>, handle: StreamHandle) {
             changed = updates.changed() => {
                 if changed.is_err() { break; }
                 let latest = updates.borrow_and_update().clone();
-                if let Some(update) = latest
-                    && let Some(features) = compile(update.payload).await
-                {
-                    shared.install(features, update.fresh);
+                if let Some(update) = latest {
+                    let payload = update.payload.shared();
+                    if let Some(features) = compile(update.payload).await {
+                        shared.install(features, Some(payload), update.fresh);
+                    }
                 }
             }
             changed = status.changed() => {

@@ -12,7 +12,7 @@ use aes::Aes128;
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use cbc::cipher::block_padding::Pkcs7;
-use cbc::cipher::{BlockModeDecrypt, KeyIvInit};
+use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 
 pub use crate::error::DecryptError;
 
@@ -88,6 +88,34 @@ pub fn decrypt(encrypted: &str, key: &str) -> Result<String, DecryptError> {
         .len();
     plain.truncate(len);
     String::from_utf8(plain).map_err(|_| DecryptError::InvalidUtf8)
+}
+
+/// Encrypts `plain` as the GrowthBook server does (AES-128-CBC, PKCS#7): the inverse of
+/// [`decrypt`], giving `base64(iv).base64(ciphertext)`. The caller supplies the IV (16 random
+/// bytes; never reuse one with the same key).
+///
+/// # Errors
+/// [`DecryptError::InvalidKey`] if `key` is not 16 bytes of base64.
+///
+/// ```
+/// let key = "Zvwv/+uhpFDznZ6SX28Yjg==";
+/// let sealed = gb_transport::decrypt::encrypt(r#"{"a":1}"#, key, [7; 16])?;
+/// assert_eq!(gb_transport::decrypt::decrypt(&sealed, key)?, r#"{"a":1}"#);
+/// # Ok::<(), gb_transport::DecryptError>(())
+/// ```
+pub fn encrypt(plain: &str, key: &str, iv: [u8; 16]) -> Result<String, DecryptError> {
+    let key = decode_16(key.trim()).ok_or(DecryptError::InvalidKey)?;
+    let len = plain.len();
+    let mut buf = Vec::with_capacity(len + 16);
+    buf.extend_from_slice(plain.as_bytes());
+    buf.resize(len + 16 - len % 16, 0);
+    let ciphertext = cbc::Encryptor::<Aes128>::new(&key.into(), &iv.into())
+        .encrypt_padded::<Pkcs7>(&mut buf, len)
+        .map_err(|_| DecryptError::InvalidCiphertext)?;
+    let mut out = BASE64.encode(iv);
+    out.push('.');
+    BASE64.encode_string(ciphertext, &mut out);
+    Ok(out)
 }
 
 fn decode_16(text: &str) -> Option<[u8; 16]> {

@@ -73,9 +73,9 @@ pub mod stream;
 pub use error::{DecryptError, ErrorKind, ProxyFailure, TlsFailure, TransportError};
 
 #[cfg(feature = "decrypt")]
-pub use decrypt::{DecryptionKey, decrypt, decrypt as decrypt_str};
+pub use decrypt::{DecryptionKey, decrypt, decrypt as decrypt_str, encrypt};
 #[cfg(feature = "decrypt")]
-pub use payload::{Payload, decrypt_payload};
+pub use payload::{Payload, decrypt_payload, encrypt_payload};
 #[cfg(feature = "decrypt")]
 pub use source::{FeatureSource, Fetched};
 

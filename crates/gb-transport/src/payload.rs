@@ -7,11 +7,12 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::decrypt::{DecryptError, DecryptionKey, decrypt};
+use crate::decrypt::{DecryptError, DecryptionKey, decrypt, encrypt};
 use crate::error::{ErrorKind, TransportError};
 
 /// The encrypted sections of a payload: `(encrypted key, plain key, whether it must be an object)`.
@@ -46,6 +47,39 @@ pub fn decrypt_payload(payload: Value, key: &str) -> Result<Value, DecryptError>
         return Err(DecryptError::InvalidJson);
     };
     decrypt_sections(&mut map, Some(key))?;
+    Ok(Value::Object(map))
+}
+
+/// Encrypts a plain payload as the GrowthBook API serves it to an SDK with a decryption key:
+/// the inverse of [`decrypt_payload`]. Each plain section present (`features`, `savedGroups`,
+/// `experiments`, `contextualBandits`) becomes its `encrypted*` string under a fresh IV from
+/// `iv`; `features` stays as `{}` (as the API sends it) and `experiments` as `[]`; every other
+/// key is kept.
+///
+/// # Errors
+/// [`DecryptError::InvalidKey`] for a bad key; [`DecryptError::InvalidJson`] if `payload` is
+/// not an object.
+pub fn encrypt_payload(
+    payload: &Value,
+    key: &str,
+    mut iv: impl FnMut() -> [u8; 16],
+) -> Result<Value, DecryptError> {
+    let Value::Object(plain) = payload else {
+        return Err(DecryptError::InvalidJson);
+    };
+    let mut map = plain.clone();
+    for (enc_key, plain_key, _) in ENCRYPTED_SECTIONS {
+        let Some(section) = map.remove(plain_key) else {
+            continue;
+        };
+        let text = serde_json::to_string(&section).map_err(|_| DecryptError::InvalidJson)?;
+        map.insert(enc_key.into(), Value::String(encrypt(&text, key, iv())?));
+        match plain_key {
+            "features" => drop(map.insert(plain_key.into(), Value::Object(Map::new()))),
+            "experiments" => drop(map.insert(plain_key.into(), Value::Array(Vec::new()))),
+            _ => {}
+        }
+    }
     Ok(Value::Object(map))
 }
 
