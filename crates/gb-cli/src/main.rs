@@ -6,11 +6,13 @@
 //! gb lint    --payload FILE [--json]
 //! gb fetch   --client-key KEY [--api-host URL] [--decryption-key KEY] [--output FILE]
 //! gb watch   --client-key KEY [--api-host URL] [--sse auto|always|never] [--max-updates N] [--timeout SECS]
+//! gb serve   --payload FILE [--port N] [--encrypt KEY] [--poll-interval SECS]
 //! ```
 //!
 //! `eval` and `explain` read a local payload and need no server and no key. The tool is built
 //! on `gb-core` (evaluation, and its trace hook for `explain`) and `gb-transport` (fetching,
-//! streaming, decryption); it does not use `gb-sdk`. See `README.md` for examples.
+//! streaming, decryption); `serve` uses `gb-sdk`'s remote-evaluation endpoint. See `README.md`
+//! for examples.
 
 extern crate alloc;
 
@@ -26,6 +28,7 @@ mod explain;
 mod input;
 mod lint;
 mod remote;
+mod serve;
 
 use input::CliError;
 
@@ -57,6 +60,10 @@ enum Command {
     /// Stay subscribed to a GrowthBook API host (SSE or polling) and print a line for the
     /// first payload and for every change, naming what changed.
     Watch(WatchArgs),
+    /// Serve a payload file as a local GrowthBook API on 127.0.0.1, for development and CI:
+    /// features (with ETag), server-sent events pushing every change of the file, and remote
+    /// evaluation. A change that does not load is not served (the last good payload stays).
+    Serve(ServeArgs),
 }
 
 /// Who is evaluated, against which payload.
@@ -189,6 +196,23 @@ struct WatchArgs {
     json: bool,
 }
 
+/// Arguments of `gb serve`.
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The payload file (the JSON the GrowthBook API serves, or a `{payload, users}` workload).
+    #[arg(long, value_name = "FILE")]
+    payload: PathBuf,
+    /// The port on 127.0.0.1 (0: any free port; the address is printed first).
+    #[arg(long, value_name = "N", default_value = "3100")]
+    port: u16,
+    /// Serve the payload encrypted with this key (base64 of 16 bytes), as `encryptedFeatures`.
+    #[arg(long, value_name = "KEY")]
+    encrypt: Option<String>,
+    /// Seconds between checks of the file for changes.
+    #[arg(long, value_name = "SECS", default_value = "0.2", value_parser = seconds)]
+    poll_interval: Duration,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = io::stdout();
@@ -200,6 +224,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => explain::run(&a, &mut out),
         Command::Fetch(a) => remote::fetch(&a, &mut out),
         Command::Watch(a) => remote::watch(&a, &mut out),
+        Command::Serve(a) => serve::run(&a, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(Failure::Io));
     match result {
