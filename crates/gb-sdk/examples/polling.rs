@@ -1,14 +1,19 @@
 //! Polling a GrowthBook API every 30 s, with a file cache for restarts during outages.
 //!
-//! `GB_CLIENT_KEY=sdk-... cargo run -p gb-sdk --example polling`
+//! Against a local API (no account needed), in two terminals:
+//! `cargo run -p gb-cli -- serve --payload examples/payload.json` and
+//! `cargo run -p gb-sdk --example polling`. For GrowthBook itself set `GB_API_HOST` and
+//! `GB_CLIENT_KEY=sdk-...`.
 use core::time::Duration;
 
 use gb_sdk::{GrowthBook, RefreshStrategy};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> gb_sdk::Result<()> {
-    let key = std::env::var("GB_CLIENT_KEY").unwrap_or_else(|_| "sdk-demo".into());
+    let host = std::env::var("GB_API_HOST").unwrap_or_else(|_| "http://127.0.0.1:3100".into());
+    let key = std::env::var("GB_CLIENT_KEY").unwrap_or_else(|_| "sdk-dev".into());
     let client = GrowthBook::builder()
+        .api_host(host)
         .client_key(key)
         .refresh(RefreshStrategy::Polling(Duration::from_secs(30)))
         .file_cache(std::env::temp_dir().join("growthbook-example-cache.json"))

@@ -1,15 +1,19 @@
-//! Remote evaluation through a self-hosted GrowthBook proxy: the payload never reaches this
-//! process; each user's features are evaluated by the proxy.
+//! Remote evaluation: the payload never reaches this process; each user's features are
+//! evaluated by the server (`gb serve`, a GrowthBook proxy, or a Rust server mounting
+//! `gb_sdk::RemoteEvalService`).
 //!
-//! `GB_API_HOST=http://localhost:3300 GB_CLIENT_KEY=sdk-... cargo run -p gb-sdk --example remote_eval`
+//! Against a local API (no account needed), in two terminals:
+//! `cargo run -p gb-cli -- serve --payload examples/payload.json` and
+//! `cargo run -p gb-sdk --example remote_eval`. For a GrowthBook proxy set
+//! `GB_API_HOST=http://localhost:3300` and `GB_CLIENT_KEY=sdk-...`.
 use gb_sdk::GrowthBook;
 use gb_sdk::serde_json::json;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> gb_sdk::Result<()> {
     let client = GrowthBook::builder()
-        .api_host(std::env::var("GB_API_HOST").unwrap_or_else(|_| "http://localhost:3300".into()))
-        .client_key(std::env::var("GB_CLIENT_KEY").unwrap_or_else(|_| "sdk-demo".into()))
+        .api_host(std::env::var("GB_API_HOST").unwrap_or_else(|_| "http://127.0.0.1:3100".into()))
+        .client_key(std::env::var("GB_CLIENT_KEY").unwrap_or_else(|_| "sdk-dev".into()))
         .remote_eval(true)
         .cache_key_attributes(vec!["id".into()])
         .build()?;
@@ -24,9 +28,9 @@ async fn main() -> gb_sdk::Result<()> {
         .prepare()
         .await?;
     println!(
-        "ready: {}, pricing: {}",
+        "ready: {}, pricing-page: {}",
         user.is_ready(),
-        user.eval_feature("pricing").to_json()
+        user.eval_feature("pricing-page").to_json()
     );
     Ok(())
 }
