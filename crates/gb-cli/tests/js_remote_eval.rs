@@ -8,6 +8,8 @@
 //! (or `GB_WORKLOAD`); without them it says so and passes, except under `CI=true`, where it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
 
+extern crate alloc;
+
 mod common;
 #[path = "common/served.rs"]
 mod served;
@@ -83,7 +85,8 @@ fn js_sdk() -> bool {
         return true;
     }
     let mut npm = Command::new("npm");
-    npm.args(["ci", "--no-audit", "--no-fund"]).current_dir(js_dir());
+    npm.args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(js_dir());
     let (ok, _, err) = bounded(npm, Duration::from_secs(150));
     if !ok || !version_ok(&installed) {
         missing(&format!("`npm ci` in xtask/js failed: {err}"));

@@ -3,6 +3,8 @@
 //! and gb-sdk's network examples doing what they say against it.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test")]
 
+extern crate alloc;
+
 mod common;
 #[path = "common/served.rs"]
 mod served;
@@ -39,16 +41,38 @@ fn features_with_etag_and_304() {
     assert_eq!(header(&head, "x-sse-support"), Some("enabled"));
     let etag = header(&head, "etag").unwrap().to_owned();
     let served: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(served["features"]["checkout-button"]["defaultValue"], "blue");
+    assert_eq!(
+        served["features"]["checkout-button"]["defaultValue"],
+        "blue"
+    );
     assert!(served["dateUpdated"].is_string());
-    let (status, _, body) = server.request("GET", "/api/features/sdk-any", &[("if-none-match", &etag)], b"");
+    let (status, _, body) = server.request(
+        "GET",
+        "/api/features/sdk-any",
+        &[("if-none-match", &etag)],
+        b"",
+    );
     assert_eq!((status, body.len()), (304, 0));
-    let (status, _, _) = server.request("GET", "/api/features/sdk-any", &[("if-none-match", "\"other\"")], b"");
+    let (status, _, _) = server.request(
+        "GET",
+        "/api/features/sdk-any",
+        &[("if-none-match", "\"other\"")],
+        b"",
+    );
     assert_eq!(status, 200);
     // An edit changes the ETag.
     replace(&file, &with_checkout("red"));
-    assert!(server.wait_stderr("serving version 2", Duration::from_secs(5)), "{}", server.stderr());
-    let (status, head, _) = server.request("GET", "/api/features/sdk-any", &[("if-none-match", &etag)], b"");
+    assert!(
+        server.wait_stderr("serving version 2", Duration::from_secs(5)),
+        "{}",
+        server.stderr()
+    );
+    let (status, head, _) = server.request(
+        "GET",
+        "/api/features/sdk-any",
+        &[("if-none-match", &etag)],
+        b"",
+    );
     assert_eq!(status, 200);
     assert_ne!(header(&head, "etag").unwrap(), etag);
     // Unknown routes and methods are clear.
@@ -62,7 +86,12 @@ fn remote_evaluation_on_the_same_payload() {
     let file = payload_copy("eval.json");
     let server = Served::start(&file, &[]);
     let body = json!({"attributes": {"id": "1", "country": "US"}, "forcedVariations": {}, "forcedFeatures": [], "url": ""});
-    let (status, head, out) = server.request("POST", "/api/eval/sdk-any", &[("content-type", "application/json")], body.to_string().as_bytes());
+    let (status, head, out) = server.request(
+        "POST",
+        "/api/eval/sdk-any",
+        &[("content-type", "application/json")],
+        body.to_string().as_bytes(),
+    );
     assert_eq!(status, 200);
     assert_eq!(header(&head, "cache-control"), Some("no-store"));
     let out: Value = serde_json::from_slice(&out).unwrap();
@@ -70,7 +99,10 @@ fn remote_evaluation_on_the_same_payload() {
     let (status, _, err) = server.request("POST", "/api/eval/sdk-any", &[], b"{\"url\": 1}");
     assert_eq!(status, 400, "{}", String::from_utf8_lossy(&err));
     let big = vec![b' '; 200_000];
-    assert_eq!(server.request("POST", "/api/eval/sdk-any", &[], &big).0, 413);
+    assert_eq!(
+        server.request("POST", "/api/eval/sdk-any", &[], &big).0,
+        413
+    );
 }
 
 #[test]
@@ -84,7 +116,12 @@ fn a_streaming_client_sees_an_edit_within_a_second_and_a_malformed_edit_is_not_s
         .build_blocking()
         .unwrap();
     assert!(client.ready_blocking(Duration::from_secs(5)));
-    let user = client.user(json!({"id": "7", "country": "FR"}).as_object().unwrap().clone());
+    let user = client.user(
+        json!({"id": "7", "country": "FR"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
     assert_eq!(user.feature_value("checkout-button", String::new()), "blue");
     let value_within = |want: &str, limit: Duration| {
         let start = Instant::now();
@@ -106,10 +143,22 @@ fn a_streaming_client_sees_an_edit_within_a_second_and_a_malformed_edit_is_not_s
 
     // A malformed edit: gb serve says why and keeps serving the last good payload.
     std::fs::write(&file, "{\"features\": {\"checkout-button\": ").unwrap();
-    assert!(server.wait_stderr("not served", Duration::from_secs(5)), "{}", server.stderr());
-    assert!(server.stderr().contains("not valid JSON"), "{}", server.stderr());
+    assert!(
+        server.wait_stderr("not served", Duration::from_secs(5)),
+        "{}",
+        server.stderr()
+    );
+    assert!(
+        server.stderr().contains("not valid JSON"),
+        "{}",
+        server.stderr()
+    );
     std::fs::write(&file, "{\"features\": []}").unwrap();
-    assert!(server.wait_stderr("`features`", Duration::from_secs(5)), "{}", server.stderr());
+    assert!(
+        server.wait_stderr("`features`", Duration::from_secs(5)),
+        "{}",
+        server.stderr()
+    );
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(user.feature_value("checkout-button", String::new()), "red");
     let (_, _, body) = server.request("GET", "/api/features/k", &[], b"");
@@ -138,8 +187,16 @@ fn encrypted_serving() {
         .build_blocking()
         .unwrap();
     assert!(client.ready_blocking(Duration::from_secs(5)));
-    let user = client.user(json!({"id": "1", "country": "CA"}).as_object().unwrap().clone());
-    assert_eq!(user.feature_value("checkout-button", String::new()), "green");
+    let user = client.user(
+        json!({"id": "1", "country": "CA"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    assert_eq!(
+        user.feature_value("checkout-button", String::new()),
+        "green"
+    );
     client.close();
 }
 
@@ -182,7 +239,11 @@ fn run_example(name: &str, server: &Served, env: &[(&str, &str)], during: impl F
     }
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{name}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{name}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     stdout
 }
 
@@ -191,12 +252,21 @@ fn the_network_examples_work_against_gb_serve() {
     let file = payload_copy("examples.json");
     let server = Served::start(&file, &[]);
     let out = run_example("polling", &server, &[], || {});
-    assert!(out.contains("loaded: true, status: Ready, last error: None"), "{out}");
+    assert!(
+        out.contains("loaded: true, status: Ready, last error: None"),
+        "{out}"
+    );
     assert!(out.contains("\"checkout-button\""), "{out}");
     let out = run_example("blocking", &server, &[], || {});
-    assert!(out.contains("loaded: true; dark-mode on: false (for staff: true)"), "{out}");
+    assert!(
+        out.contains("loaded: true; dark-mode on: false (for staff: true)"),
+        "{out}"
+    );
     let out = run_example("remote_eval", &server, &[], || {});
-    assert!(out.contains("ready: true, pricing-page: {\"value\":{\"plan\""), "{out}");
+    assert!(
+        out.contains("ready: true, pricing-page: {\"value\":{\"plan\""),
+        "{out}"
+    );
     let out = run_example("streaming", &server, &[("GB_SECONDS", "4")], || {
         std::thread::sleep(Duration::from_millis(1500));
         replace(&file, &with_checkout("red"));

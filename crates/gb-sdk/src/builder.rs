@@ -542,11 +542,7 @@ impl GrowthBookBuilder {
         });
 
         let (snapshot, versions, status) = match local {
-            Some((fs, json)) => (
-                Snapshot::loaded(fs, 1).with_payload(json),
-                1,
-                Status::Ready,
-            ),
+            Some((fs, json)) => (Snapshot::loaded(fs, 1).with_payload(json), 1, Status::Ready),
             None if self.eval.remote_eval => (Snapshot::default(), 0, Status::Ready),
             None => (Snapshot::default(), 0, Status::NotReady),
         };

@@ -135,8 +135,9 @@ impl Shared {
             tracing::warn!(warning = %w, "growthbook payload warning");
         }
         let version = self.versions.fetch_add(1, Ordering::AcqRel) + 1;
-        self.snapshot
-            .store(Arc::new(Snapshot::loaded(features, version).with_payload(payload)));
+        self.snapshot.store(Arc::new(
+            Snapshot::loaded(features, version).with_payload(payload),
+        ));
         {
             let mut h = self.health.lock().unwrap_or_else(PoisonError::into_inner);
             h.status = if fresh { Status::Ready } else { Status::Stale };

@@ -30,7 +30,12 @@ fn payload() -> Value {
     })
 }
 
-async fn call(svc: &mut RemoteEvalService, method: Method, path: &str, body: Vec<u8>) -> (u16, Value) {
+async fn call(
+    svc: &mut RemoteEvalService,
+    method: Method,
+    path: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
     let req = Request::builder()
         .method(method)
         .uri(path)
@@ -66,19 +71,36 @@ async fn evaluates_like_the_client_and_hands_exposures_to_the_caller() {
     let mut svc = service(&client);
     for (id, country) in [("1", "NZ"), ("2", "US"), ("user-3", "FR"), ("4", "NZ")] {
         let body = json!({"attributes": {"id": id, "country": country}, "url": "", "forcedVariations": {}, "forcedFeatures": []});
-        let (status, out) = call(&mut svc, Method::POST, "/api/eval/sdk-x", body.to_string().into_bytes()).await;
+        let (status, out) = call(
+            &mut svc,
+            Method::POST,
+            "/api/eval/sdk-x",
+            body.to_string().into_bytes(),
+        )
+        .await;
         assert_eq!(status, 200, "{out}");
         assert_eq!(out["dateUpdated"], "2026-01-02T03:04:05.000Z");
-        let user = client.user(json!({"id": id, "country": country}).as_object().unwrap().clone());
+        let user = client.user(
+            json!({"id": id, "country": country})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
         for key in ["banner", "hero", "limit", "gated"] {
             let expected = user.eval_feature(key);
-            assert_eq!(out["features"][key]["defaultValue"], expected.value, "{key} for {id}");
+            assert_eq!(
+                out["features"][key]["defaultValue"], expected.value,
+                "{key} for {id}"
+            );
         }
         // The experiment's exposure travels in `tracks`, for the calling SDK to fire.
         let track = &out["features"]["hero"]["rules"][0]["tracks"][0];
         assert_eq!(track["experiment"]["key"], "hero-test");
         assert_eq!(track["result"]["hashUsed"], true);
-        assert_eq!(out["features"]["hero"]["rules"][0]["force"], out["features"]["hero"]["defaultValue"]);
+        assert_eq!(
+            out["features"]["hero"]["rules"][0]["force"],
+            out["features"]["hero"]["defaultValue"]
+        );
         // Off and falsy values are kept (`0`, not a missing feature that reads as null).
         assert_eq!(out["features"]["limit"], json!({"defaultValue": 0}));
     }
@@ -96,7 +118,13 @@ async fn forced_values_and_url_apply() {
         "forcedFeatures": [["limit", 5]],
         "url": "https://example.com/?x=1"
     });
-    let (status, out) = call(&mut svc, Method::POST, "/api/eval/k", body.to_string().into_bytes()).await;
+    let (status, out) = call(
+        &mut svc,
+        Method::POST,
+        "/api/eval/k",
+        body.to_string().into_bytes(),
+    )
+    .await;
     assert_eq!(status, 200, "{out}");
     assert_eq!(out["features"]["hero"]["defaultValue"], "video");
     // A forced variation is not tracked (no hash used), as in local evaluation.
@@ -108,31 +136,82 @@ async fn forced_values_and_url_apply() {
 #[tokio::test]
 async fn clear_answers_for_bad_requests() {
     let client = GrowthBook::builder().payload(payload()).build().unwrap();
-    let mut svc: RemoteEvalService = RemoteEvalEndpoint::new(client.clone()).client_keys(["sdk-a"]).into();
+    let mut svc: RemoteEvalService = RemoteEvalEndpoint::new(client.clone())
+        .client_keys(["sdk-a"])
+        .into();
     let ok = b"{}".to_vec();
-    assert_eq!(call(&mut svc, Method::POST, "/api/eval/sdk-a", ok.clone()).await.0, 200);
+    assert_eq!(
+        call(&mut svc, Method::POST, "/api/eval/sdk-a", ok.clone())
+            .await
+            .0,
+        200
+    );
     let (s, e) = call(&mut svc, Method::POST, "/api/eval/sdk-b", ok.clone()).await;
     assert_eq!((s, e["status"].as_u64()), (404, Some(404)));
-    assert_eq!(call(&mut svc, Method::POST, "/api/features/sdk-a", ok.clone()).await.0, 404);
-    assert_eq!(call(&mut svc, Method::POST, "/api/eval/", ok.clone()).await.0, 404);
-    assert_eq!(call(&mut svc, Method::GET, "/api/eval/sdk-a", Vec::new()).await.0, 405);
-    assert_eq!(call(&mut svc, Method::OPTIONS, "/api/eval/sdk-a", Vec::new()).await.0, 204);
-    let (s, e) = call(&mut svc, Method::POST, "/api/eval/sdk-a", b"{\"attributes\": []}".to_vec()).await;
+    assert_eq!(
+        call(&mut svc, Method::POST, "/api/features/sdk-a", ok.clone())
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        call(&mut svc, Method::POST, "/api/eval/", ok.clone())
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        call(&mut svc, Method::GET, "/api/eval/sdk-a", Vec::new())
+            .await
+            .0,
+        405
+    );
+    assert_eq!(
+        call(&mut svc, Method::OPTIONS, "/api/eval/sdk-a", Vec::new())
+            .await
+            .0,
+        204
+    );
+    let (s, e) = call(
+        &mut svc,
+        Method::POST,
+        "/api/eval/sdk-a",
+        b"{\"attributes\": []}".to_vec(),
+    )
+    .await;
     assert_eq!(s, 400);
     assert_eq!(e["error"], "`attributes` must be an object");
-    assert_eq!(call(&mut svc, Method::POST, "/api/eval/sdk-a", b"nope".to_vec()).await.0, 400);
+    assert_eq!(
+        call(&mut svc, Method::POST, "/api/eval/sdk-a", b"nope".to_vec())
+            .await
+            .0,
+        400
+    );
 
     // No features yet: 503, not an empty evaluation.
     let empty = GrowthBook::builder().build().unwrap();
-    assert_eq!(call(&mut service(&empty), Method::POST, "/api/eval/k", ok).await.0, 503);
+    assert_eq!(
+        call(&mut service(&empty), Method::POST, "/api/eval/k", ok)
+            .await
+            .0,
+        503
+    );
 }
 
 #[tokio::test]
 async fn the_body_is_bounded() {
     let client = GrowthBook::builder().payload(payload()).build().unwrap();
-    let big = json!({"attributes": {"id": "1", "pad": "x".repeat(100_000)}}).to_string().into_bytes();
+    let big = json!({"attributes": {"id": "1", "pad": "x".repeat(100_000)}})
+        .to_string()
+        .into_bytes();
     // The default limit (64 KiB) refuses it, before evaluating anything...
-    let (status, err) = call(&mut service(&client), Method::POST, "/api/eval/k", big.clone()).await;
+    let (status, err) = call(
+        &mut service(&client),
+        Method::POST,
+        "/api/eval/k",
+        big.clone(),
+    )
+    .await;
     assert_eq!(status, 413, "{err}");
     // ...without a Content-Length too (the body is cut off while read).
     let endpoint = RemoteEvalEndpoint::new(client.clone());
@@ -144,7 +223,10 @@ async fn the_body_is_bounded() {
     assert_eq!(endpoint.respond(streamed).await.status().as_u16(), 413);
     // A larger limit accepts the same body.
     let mut roomy: RemoteEvalService = RemoteEvalEndpoint::new(client).max_body(1 << 20).into();
-    assert_eq!(call(&mut roomy, Method::POST, "/api/eval/k", big).await.0, 200);
+    assert_eq!(
+        call(&mut roomy, Method::POST, "/api/eval/k", big).await.0,
+        200
+    );
 }
 
 /// A body of 1 KiB frames with no size hint (a chunked upload).
@@ -152,7 +234,7 @@ fn futures_chunks(bytes: Vec<u8>) -> Chunks {
     Chunks(bytes.chunks(1024).map(Bytes::copy_from_slice).collect())
 }
 
-struct Chunks(std::collections::VecDeque<Bytes>);
+struct Chunks(alloc::collections::VecDeque<Bytes>);
 
 impl hyper::body::Body for Chunks {
     type Data = Bytes;
@@ -170,13 +252,28 @@ async fn no_body_makes_it_panic() {
     let client = GrowthBook::builder().payload(payload()).build().unwrap();
     let mut svc = service(&client);
     let mut hostile: Vec<Vec<u8>> = [
-        &b""[..], b"null", b"0", b"\"x\"", b"[]", b"{", b"}", b"\xff\xfe\xfd", b"{\"attributes\":",
-        b"{\"attributes\":null,\"forcedFeatures\":{\"a\":1}}", b"{\"forcedFeatures\":[[]]}",
-        b"{\"forcedFeatures\":[[\"a\",1,2]]}", b"{\"forcedFeatures\":[null]}", b"{\"forcedVariations\":{\"hero-test\":-1}}",
-        b"{\"forcedVariations\":{\"hero-test\":1e300}}", b"{\"forcedVariations\":{\"hero-test\":\"1\"}}",
-        b"{\"url\":\"http://[::1\"}", b"{\"url\":\"?hero-test=999999999999999999999\"}",
-        b"{\"attributes\":{\"id\":{\"$gt\":1},\"country\":[[[[[]]]]]}}", b"{\"attributes\":{\"id\":1e400}}",
-        b"{\"a\":1,\"a\":2}", b"{\"attributes\":{\"\\ud800\":\"\\udfff\"}}",
+        &b""[..],
+        b"null",
+        b"0",
+        b"\"x\"",
+        b"[]",
+        b"{",
+        b"}",
+        b"\xff\xfe\xfd",
+        b"{\"attributes\":",
+        b"{\"attributes\":null,\"forcedFeatures\":{\"a\":1}}",
+        b"{\"forcedFeatures\":[[]]}",
+        b"{\"forcedFeatures\":[[\"a\",1,2]]}",
+        b"{\"forcedFeatures\":[null]}",
+        b"{\"forcedVariations\":{\"hero-test\":-1}}",
+        b"{\"forcedVariations\":{\"hero-test\":1e300}}",
+        b"{\"forcedVariations\":{\"hero-test\":\"1\"}}",
+        b"{\"url\":\"http://[::1\"}",
+        b"{\"url\":\"?hero-test=999999999999999999999\"}",
+        b"{\"attributes\":{\"id\":{\"$gt\":1},\"country\":[[[[[]]]]]}}",
+        b"{\"attributes\":{\"id\":1e400}}",
+        b"{\"a\":1,\"a\":2}",
+        b"{\"attributes\":{\"\\ud800\":\"\\udfff\"}}",
     ]
     .iter()
     .map(|b| b.to_vec())
@@ -193,10 +290,18 @@ async fn no_body_makes_it_panic() {
         seed
     };
     for i in 0..1500 {
-        let mut body = if i % 2 == 0 { valid.to_vec() } else { Vec::new() };
+        let mut body = if i % 2 == 0 {
+            valid.to_vec()
+        } else {
+            Vec::new()
+        };
         let edits = next() % 8 + 1;
         for _ in 0..edits {
-            let pos = if body.is_empty() { 0 } else { (next() as usize) % body.len() };
+            let pos = if body.is_empty() {
+                0
+            } else {
+                (next() as usize) % body.len()
+            };
             match next() % 3 {
                 0 if !body.is_empty() => drop(body.remove(pos)),
                 1 if !body.is_empty() => body[pos] = next() as u8,
@@ -208,7 +313,10 @@ async fn no_body_makes_it_panic() {
     let mut ok = 0;
     for body in hostile {
         let (status, out) = call(&mut svc, Method::POST, "/api/eval/k", body).await;
-        assert!(status == 200 || status == 400 || status == 413, "{status} {out}");
+        assert!(
+            status == 200 || status == 400 || status == 413,
+            "{status} {out}"
+        );
         if status == 200 {
             ok += 1;
             assert!(out["features"].is_object());

@@ -81,7 +81,10 @@ fn features(req: &Request<Incoming>, state: &State) -> Response<Body> {
     *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(header::ETAG, etag);
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     // Revalidate every time: the file may change at any moment.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     sse::advertise(h);
@@ -92,7 +95,9 @@ fn error(status: StatusCode, message: &str) -> Response<Body> {
     let body = serde_json::json!({"status": status.as_u16(), "error": message}).to_string();
     let mut r = Response::new(Full::new(Bytes::from(body)).boxed());
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }

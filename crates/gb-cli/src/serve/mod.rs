@@ -13,10 +13,10 @@
 //! printed on stderr. Each version served gets `dateUpdated` = the time it was loaded, so SDKs
 //! that skip a payload with an unchanged `dateUpdated` (the JavaScript SDK does) see each edit.
 
+use alloc::sync::Arc;
+use core::net::{Ipv4Addr, SocketAddr};
 use core::time::Duration;
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 
 use gb_sdk::{GrowthBook, RemoteEvalEndpoint};
 use tokio::net::TcpListener;
@@ -54,7 +54,9 @@ pub(crate) fn run(a: &ServeArgs, out: &mut impl Write) -> Outcome {
 
 async fn serve(a: &ServeArgs, out: &mut impl Write) -> Outcome {
     let mut file = PayloadFile::new(a.payload.clone(), a.encrypt.clone());
-    let first = file.load(1).map_err(|why| err!("{}: {why}", a.payload.display()))?;
+    let first = file
+        .load(1)
+        .map_err(|why| err!("{}: {why}", a.payload.display()))?;
     let client = GrowthBook::builder()
         .payload((*first.plain).clone())
         .build()
@@ -74,7 +76,11 @@ async fn serve(a: &ServeArgs, out: &mut impl Write) -> Outcome {
         out,
         "gb serve: http://{local} serving {} ({features} features{})",
         a.payload.display(),
-        if a.encrypt.is_some() { ", encrypted" } else { "" }
+        if a.encrypt.is_some() {
+            ", encrypted"
+        } else {
+            ""
+        }
     )?;
     out.flush()?;
 

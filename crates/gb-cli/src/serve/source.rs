@@ -2,7 +2,7 @@
 //! content.
 
 use alloc::sync::Arc;
-use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+use core::hash::{BuildHasher as _, Hash as _, Hasher as _};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -144,9 +144,8 @@ fn random_iv() -> [u8; 16] {
         .as_nanos();
     let mut iv = [0u8; 16];
     for (i, chunk) in iv.chunks_mut(8).enumerate() {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        (n, now, i).hash(&mut h);
-        chunk.copy_from_slice(&h.finish().to_le_bytes());
+        let h = std::collections::hash_map::RandomState::new().hash_one((n, now, i));
+        chunk.copy_from_slice(&h.to_le_bytes());
     }
     iv
 }
@@ -185,6 +184,8 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "test")]
+
     use super::*;
 
     #[test]
@@ -195,8 +196,11 @@ mod tests {
         let now = iso_now();
         assert_eq!(now.len(), 24, "{now}");
         // gb-transport reads it back (it orders versions by it).
-        let p = Payload::from_value(serde_json::json!({"features": {}, "dateUpdated": now}), None)
-            .unwrap();
+        let p = Payload::from_value(
+            serde_json::json!({"features": {}, "dateUpdated": now}),
+            None,
+        )
+        .unwrap();
         assert!(p.date_updated_unix().is_some());
     }
 

@@ -1,12 +1,14 @@
 //! A running `gb serve` on 127.0.0.1 (a free port), its stderr, and a minimal HTTP client.
 #![allow(dead_code, unreachable_pub, reason = "shared by several test binaries")]
 
+use alloc::sync::Arc;
+use core::net::SocketAddr;
 use core::time::Duration;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// `gb serve --payload FILE --port 0 ...`, killed on drop.
@@ -57,7 +59,10 @@ impl Served {
             Ok(line) => line,
             Err(_) => {
                 let _ = child.kill();
-                panic!("gb serve printed no address within 10 s: {}", stderr.lock().expect("lock"));
+                panic!(
+                    "gb serve printed no address within 10 s: {}",
+                    stderr.lock().expect("lock")
+                );
             }
         };
         let addr = line
@@ -96,9 +101,16 @@ impl Served {
     }
 
     /// One HTTP/1.1 request (`Connection: close`): status, raw head, body.
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String, Vec<u8>) {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String, Vec<u8>) {
         let mut s = TcpStream::connect(self.addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
             self.addr,

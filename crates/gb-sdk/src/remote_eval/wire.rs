@@ -53,7 +53,9 @@ impl BadRequest {
 impl fmt::Display for BadRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NotFound => f.write_str("not found: remote evaluation is POST /api/eval/{clientKey}"),
+            Self::NotFound => {
+                f.write_str("not found: remote evaluation is POST /api/eval/{clientKey}")
+            }
             Self::UnknownClientKey => f.write_str("unknown client key"),
             Self::MethodNotAllowed => f.write_str("method not allowed: use POST"),
             Self::TooLarge { limit } => write!(f, "request body larger than {limit} bytes"),
@@ -139,6 +141,8 @@ fn forced_features(v: Option<Value>) -> Result<Vec<(String, Value)>, BadRequest>
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "test")]
+
     use super::*;
 
     #[test]
