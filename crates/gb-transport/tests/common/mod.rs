@@ -259,19 +259,7 @@ pub fn sse(steps: Vec<Step>) -> Response<Body> {
 
 /// Encrypts `plain` like the GrowthBook server (AES-128-CBC, PKCS#7, `base64(iv).base64(ct)`).
 pub fn encrypt(plain: &str, key_b64: &str, iv: [u8; 16]) -> String {
-    use aes::cipher::block_padding::Pkcs7;
-    use aes::cipher::{BlockModeEncrypt, KeyIvInit};
-    use base64::Engine as _;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let key: [u8; 16] = b64.decode(key_b64).unwrap().try_into().unwrap();
-    let mut buf = plain.as_bytes().to_vec();
-    let len = buf.len();
-    buf.resize(len + 16, 0);
-    let ct = cbc::Encryptor::<aes::Aes128>::new(&key.into(), &iv.into())
-        .encrypt_padded::<Pkcs7>(&mut buf, len)
-        .unwrap()
-        .to_vec();
-    format!("{}.{}", b64.encode(iv), b64.encode(ct))
+    gb_transport::decrypt::encrypt(plain, key_b64, iv).unwrap()
 }
 
 /// Runs `f` under a hard deadline so no test can hang.
