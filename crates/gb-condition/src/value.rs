@@ -22,6 +22,13 @@ pub(crate) enum V<'a> {
     Obj(&'a Map<String, Value>),
 }
 
+/// JavaScript truthiness of a JSON value (`!!value`: `[]` and `{}` are truthy; `0`, `""` and
+/// `null` are not). The one implementation every crate of the workspace uses.
+#[inline]
+pub fn is_truthy(v: &Value) -> bool {
+    V::of(v).truthy()
+}
+
 impl<'a> V<'a> {
     pub(crate) fn of(v: &'a Value) -> V<'a> {
         match v {

@@ -1,10 +1,13 @@
 //! Payloads built in code nest as deep as their builder likes; the loader cuts them at
-//! [`MAX_JSON_DEPTH`](crate::MAX_JSON_DEPTH), as it cuts payload text, without recursing over
+//! [`MAX_JSON_DEPTH`], as it cuts payload text, without recursing over
 //! the over-deep parts (copying, compiling or dropping them would overflow the stack).
 
 use alloc::vec::Vec;
 
 use serde_json::{Map, Value};
+
+/// How deeply a payload's JSON may nest before the over-deep parts are cut off.
+pub const MAX_JSON_DEPTH: usize = 100;
 
 /// What replaces a container nested too deeply (a condition holding it is disabled).
 pub(crate) fn too_deep_marker() -> Value {

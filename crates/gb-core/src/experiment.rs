@@ -11,10 +11,13 @@ use gb_condition::{Condition, SavedGroups};
 use serde::ser::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use gb_condition::is_truthy;
+
 use crate::bucket::{Range, bucket_ranges, equal_weights};
 use crate::compiling::{Compiling, compact};
 use crate::hash::{HashVersion, Seed};
 use crate::url::UrlTarget;
+use crate::warning::WarningKind;
 
 /// A hash-range filter (`filters` on rules and experiments).
 #[derive(Debug)]
@@ -181,7 +184,8 @@ pub struct Experiment {
     pub(crate) filters: Option<Vec<Filter>>,
     pub(crate) condition: Option<Arc<Condition>>,
     pub(crate) parent_conditions: Option<Vec<ParentCondition>>,
-    pub(crate) force: Option<i64>,
+    /// `force` as given: `Some(None)` when it names no variation (nobody is included).
+    pub(crate) force: Option<Option<usize>>,
     pub(crate) active: bool,
     pub(crate) draft: bool,
     pub(crate) stopped: bool,
@@ -211,7 +215,10 @@ impl Experiment {
     /// the reason in [`Experiment::invalid_reason`].
     pub fn from_json(v: &Value) -> Experiment {
         let mut w = Compiling::default();
-        Self::parse(crate::depth::clone_cut(v, crate::MAX_JSON_DEPTH), &mut w)
+        Self::parse(
+            crate::depth::clone_cut(v, crate::depth::MAX_JSON_DEPTH),
+            &mut w,
+        )
     }
 
     /// The experiment key.
@@ -288,7 +295,7 @@ impl Experiment {
                         .and_then(Value::as_str)
                         .filter(|s| !s.is_empty())
                         .map(String::from),
-                    passthrough: mv.get("passthrough").is_some_and(truthy),
+                    passthrough: mv.get("passthrough").is_some_and(is_truthy),
                 })
                 .collect(),
             None | Some(Value::Null) => Vec::new(),
@@ -345,7 +352,7 @@ impl Experiment {
         };
         // JS `experiment.condition && !conditionPasses(..)`: falsy means no condition.
         let condition = match m.get("condition") {
-            Some(c) if truthy(c) => Some(warnings.condition(c)),
+            Some(c) if is_truthy(c) => Some(warnings.condition(c)),
             _ => None,
         };
         let parent_conditions = match m.get("parentConditions") {
@@ -354,8 +361,8 @@ impl Experiment {
         };
         let force = match m.get("force") {
             None => None,
-            Some(Value::Number(f)) => Some(f.as_f64().and_then(as_index).unwrap_or(-1)),
-            Some(_) => Some(-1),
+            Some(Value::Number(f)) => Some(f.as_f64().and_then(as_index)),
+            Some(_) => Some(None),
         };
         let url_patterns = match m.get("urlPatterns") {
             None | Some(Value::Null) => None,
@@ -395,16 +402,19 @@ impl Experiment {
         let status = m.get("status").and_then(Value::as_str);
         let invalid = (!p.errors.is_empty()).then(|| {
             let why = p.errors.join("; ");
-            warnings.push(format!("experiment {key:?} disabled: {why}"));
+            warnings.warn(
+                WarningKind::ExperimentDisabled,
+                format!("experiment {key:?} disabled: {why}"),
+            );
             why
         });
         let hash_seed = Seed::new(seed.as_deref().unwrap_or(&key));
         let sticky_key = alloc::format!("{key}__{bucket_version}");
         let active = !matches!(m.get("active"), Some(Value::Bool(false)));
-        let disable_sticky_bucketing = m.get("disableStickyBucketing").is_some_and(truthy);
+        let disable_sticky_bucketing = m.get("disableStickyBucketing").is_some_and(is_truthy);
         let draft = status == Some("draft");
         let stopped = status == Some("stopped");
-        let persist_query_string = m.get("persistQueryString").is_some_and(truthy);
+        let persist_query_string = m.get("persistQueryString").is_some_and(is_truthy);
         Experiment {
             hash_seed,
             key,
@@ -480,20 +490,10 @@ impl Experiment {
     }
 }
 
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
-        Value::String(s) => !s.is_empty(),
-        _ => true,
-    }
-}
-
 /// `String(v || 0)` for a bucket version.
 fn js_or_zero(v: Option<&Value>) -> String {
     match v {
-        Some(v) if truthy(v) => {
+        Some(v) if is_truthy(v) => {
             let mut s = String::new();
             let _ = gb_condition::write_js_string(&mut s, v);
             s
@@ -599,7 +599,7 @@ impl P {
             out.push(ParentCondition {
                 id: id.clone(),
                 condition,
-                gate: pc.get("gate").is_some_and(truthy),
+                gate: pc.get("gate").is_some_and(is_truthy),
             });
         }
         Some(out)
@@ -621,10 +621,11 @@ pub(crate) fn parse_filters(v: &Value) -> Result<Vec<Filter>, String> {
     p.filters(v).ok_or_else(|| p.errors.join("; "))
 }
 
-/// An integral number as a variation index (`None` for fractions, NaN and huge values).
-pub(crate) fn as_index(x: f64) -> Option<i64> {
-    if x.abs() < 1e15 && (x as i64) as f64 == x {
-        Some(x as i64)
+/// An integral number as a variation index (`None` for negative numbers, fractions, NaN and
+/// huge values).
+pub(crate) fn as_index(x: f64) -> Option<usize> {
+    if (0.0..1e15).contains(&x) && (x as u64) as f64 == x {
+        usize::try_from(x as u64).ok()
     } else {
         None
     }

@@ -16,14 +16,13 @@ use serde_json::{Map, Value};
 
 use crate::bucket::Range;
 use crate::compiling::{Compiling, compact};
+use crate::depth::MAX_JSON_DEPTH;
 use crate::experiment::{
     BanditMeta, Experiment, Filter, ParentCondition, Shape, parse_filters, parse_parents,
 };
 use crate::hash::{HashVersion, Seed};
-use crate::result::is_truthy;
-
-/// How deeply a payload's JSON may nest before the over-deep parts are cut off.
-pub const MAX_JSON_DEPTH: usize = 100;
+use crate::warning::{Warning, WarningKind};
+use gb_condition::is_truthy;
 
 /// A payload that could not be read at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +138,8 @@ impl core::ops::Deref for JsonValue {
 
 #[derive(Debug)]
 pub(crate) struct Rule {
+    /// The rule's index in the payload's `rules` array (disabled rules are left out).
+    pub(crate) index: u32,
     pub(crate) id: Box<str>,
     pub(crate) parents: Option<Box<[ParentCondition]>>,
     pub(crate) filters: Option<Box<[Filter]>>,
@@ -271,7 +272,7 @@ pub struct FeatureSet {
     pub(crate) saved_groups: SavedGroups,
     pub(crate) experiments: Vec<Experiment>,
     pub(crate) sticky_attributes: Vec<String>,
-    pub(crate) warnings: Vec<String>,
+    pub(crate) warnings: Vec<Warning>,
 }
 
 impl FeatureSet {
@@ -284,9 +285,21 @@ impl FeatureSet {
     ///
     /// Fails only when the text is not JSON at all (or not an object). Malformed features and
     /// rules are disabled one by one and reported in [`FeatureSet::warnings`]. JSON nested
-    /// deeper than [`MAX_JSON_DEPTH`] has its over-deep parts cut off (a condition holding
+    /// deeper than [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) has its over-deep parts cut off (a condition holding
     /// one is disabled) rather than failing the whole payload.
     pub fn from_json_str(text: &str) -> Result<FeatureSet, ParseError> {
+        let value = Self::parse_json(text)?;
+        if !value.is_object() {
+            return Err(ParseError::new("the payload is not a JSON object".into()));
+        }
+        // serde_json refuses text nested deeper than 128: no need to walk it again.
+        Ok(Self::compile(value))
+    }
+
+    /// Parses payload text as [`FeatureSet::from_json_str`] does, without compiling it: JSON
+    /// nested deeper than [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) has its over-deep parts replaced by a marker
+    /// that disables a condition holding it (for tools that read the payload's JSON too).
+    pub fn parse_json(text: &str) -> Result<Value, ParseError> {
         let value: Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) if format!("{e}").contains("recursion limit") => {
@@ -295,16 +308,12 @@ impl FeatureSet {
             }
             Err(e) => return Err(ParseError::new(e.to_string())),
         };
-        if !value.is_object() {
-            return Err(ParseError::new("the payload is not a JSON object".into()));
-        }
-        // serde_json refuses text nested deeper than 128: no need to walk it again.
-        Ok(Self::compile(value))
+        Ok(value)
     }
 
     /// Compiles a parsed payload (`{features, savedGroups, contextualBandits, experiments}`).
     /// Never fails; see [`FeatureSet::warnings`]. Containers nested deeper than
-    /// [`MAX_JSON_DEPTH`] are cut off, as in payload text.
+    /// [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) are cut off, as in payload text.
     pub fn from_value(payload: &Value) -> FeatureSet {
         Self::compile(crate::depth::clone_cut(payload, MAX_JSON_DEPTH))
     }
@@ -326,16 +335,22 @@ impl FeatureSet {
             Some(Value::Object(features)) => {
                 fs.features.reserve(features.len());
                 for (key, def) in features {
+                    w.at(Some(&key), None);
                     match parse_feature(&key, def, bandits, &mut w, &mut sticky) {
                         Some(f) => fs.features.insert(f),
-                        None => w.push(format!(
-                            "feature {key:?} disabled: its definition is not an object"
-                        )),
+                        None => w.warn(
+                            WarningKind::FeatureDisabled,
+                            "its definition is not an object",
+                        ),
                     }
                 }
+                w.at(None, None);
             }
             None | Some(Value::Null) => {}
-            Some(_) => w.push("features must be an object; no feature loaded".into()),
+            Some(_) => w.warn(
+                WarningKind::FeaturesNotObject,
+                "features must be an object; no feature loaded",
+            ),
         }
         annotate_prerequisites(&mut fs.features, &mut w);
         if let Some(Value::Array(exps)) = payload.get_mut("experiments").map(Value::take) {
@@ -355,8 +370,9 @@ impl FeatureSet {
         fs
     }
 
-    /// Problems found while compiling: each names the feature, rule or group it disabled.
-    pub fn warnings(&self) -> &[String] {
+    /// Problems found while compiling: each says where (feature, payload rule index), what
+    /// kind, and what evaluation does about it.
+    pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 
@@ -413,7 +429,7 @@ fn prerequisite_ids(f: &Feature) -> Vec<&str> {
 }
 
 /// Sets every feature's `prereq_height` from the payload's prerequisite graph.
-fn annotate_prerequisites(features: &mut FeatureTable, warnings: &mut Vec<String>) {
+fn annotate_prerequisites(features: &mut FeatureTable, warnings: &mut Compiling) {
     let heights = {
         let keys: Vec<&str> = features.keys().collect();
         let parents: Vec<Vec<&str>> = features.entries.iter().map(prerequisite_ids).collect();
@@ -442,9 +458,10 @@ fn parse_feature(
         // JS `if (!features[id])` is unknownFeature; any other truthy shape (`[]`, `5`,
         // `"x"`) is a feature without rules or default: `null` from `defaultValue`.
         other if is_truthy(&other) => {
-            w.push(format!(
-                "feature {key:?}: its definition is not an object; JS evaluates it to null"
-            ));
+            w.warn(
+                WarningKind::FeatureNotObject,
+                "its definition is not an object; JS evaluates it to null",
+            );
             Map::new()
         }
         _ => return None,
@@ -455,19 +472,24 @@ fn parse_feature(
         Some(Value::Array(rules)) => rules
             .into_iter()
             .enumerate()
-            .filter_map(|(i, r)| match parse_rule(key, r, bandits, w, sticky) {
-                Ok(rule) => Some(rule),
-                Err(why) => {
-                    w.push(format!("feature {key:?} rule {i} disabled: {why}"));
-                    None
+            .filter_map(|(i, r)| {
+                w.at(Some(key), Some(i));
+                let index = u32::try_from(i).ok()?;
+                match parse_rule(key, index, r, bandits, w, sticky) {
+                    Ok(rule) => Some(rule),
+                    Err(why) => {
+                        w.warn(WarningKind::RuleDisabled, why);
+                        None
+                    }
                 }
             })
             .collect::<Vec<_>>()
             .into_boxed_slice(),
         Some(_) => {
-            w.push(format!(
-                "feature {key:?}: rules must be an array; rules ignored"
-            ));
+            w.warn(
+                WarningKind::RulesNotArray,
+                "rules must be an array; rules ignored",
+            );
             Box::default()
         }
     };
@@ -485,6 +507,7 @@ fn opt_str(m: &Map<String, Value>, k: &str) -> Result<Option<String>, String> {
 
 fn parse_rule(
     feature_key: &str,
+    index: u32,
     r: Value,
     bandits: Option<&Map<String, Value>>,
     w: &mut Compiling,
@@ -508,7 +531,10 @@ fn parse_rule(
         Some(c) if is_truthy(c) => {
             let cond = w.condition(c);
             if !cond.is_valid() {
-                w.push(format!("feature {feature_key:?}: a rule's condition cannot be compiled; the rule matches nobody"));
+                w.warn(
+                    WarningKind::ConditionDisabled,
+                    "a rule's condition cannot be compiled; the rule matches nobody",
+                );
             }
             Some(cond)
         }
@@ -531,6 +557,7 @@ fn parse_rule(
             Some(v) => Some(v.as_f64().ok_or("coverage must be a number")?),
         };
         return Ok(Rule {
+            index,
             id,
             parents,
             filters,
@@ -553,6 +580,7 @@ fn parse_rule(
             Some(v) if !v.is_null() => v,
             _ => {
                 return Ok(Rule {
+                    index,
                     id,
                     parents,
                     filters,
@@ -682,6 +710,7 @@ fn parse_rule(
         }
     };
     Ok(Rule {
+        index,
         id,
         parents,
         filters,
