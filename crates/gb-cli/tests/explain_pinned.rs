@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::fmt::Write as _;
+use core::fmt::Write as _;
 use std::path::Path;
 
 use common::{example_payload, gb, scratch};

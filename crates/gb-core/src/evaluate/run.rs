@@ -29,6 +29,16 @@ struct Eligible<'a> {
     blocked: bool,
 }
 
+/// Why a run ends before a hashed assignment (what the result says is decided in `run`).
+enum Stop {
+    /// The experiment leaves the user out, for this reason (traced when the result is built).
+    Out(Outcome),
+    /// A query string or the context forced this variation (`None`: not a valid index).
+    Forced(Option<usize>),
+    /// A stored sticky bucket below `minBucketVersion` keeps the user out.
+    Blocked,
+}
+
 /// A variation chosen for the user.
 struct Assigned {
     variation: usize,
@@ -45,53 +55,53 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         feature_id: Option<&'a str>,
         stack: Option<&Stack<'_>>,
     ) -> ExperimentResult<'a> {
-        let eligible = match self.eligibility(exp, feature_id, stack) {
-            Ok(e) => e,
-            Err(done) => return done,
+        let stop = match self.eligibility(exp, stack) {
+            Ok(e) => match self.assignment(exp, &e) {
+                Ok(a) => return self.assigned_result(exp, feature_id, &e, &a),
+                Err(stop) => stop,
+            },
+            Err(stop) => stop,
         };
-        let assigned = match self.assignment(exp, feature_id, &eligible) {
-            Ok(a) => a,
-            Err(done) => return done,
-        };
-        self.assigned_result(exp, feature_id, &eligible, &assigned)
+        match stop {
+            Stop::Out(why) => self.exit(exp, feature_id, why),
+            Stop::Forced(v) => self.exp_result(exp, v, false, feature_id, None, false),
+            Stop::Blocked => self.exp_result(exp, None, false, feature_id, None, true),
+        }
     }
 
-    /// The steps before hashing; `Err` is the result of a user the experiment leaves out
-    /// (or one whose variation is forced).
+    /// The steps before hashing; `Err` says why the run stops (left out, or forced).
     #[inline]
     fn eligibility(
         &mut self,
         exp: &'a Experiment,
-        feature_id: Option<&'a str>,
         stack: Option<&Stack<'_>>,
-    ) -> Result<Eligible<'a>, ExperimentResult<'a>> {
+    ) -> Result<Eligible<'a>, Stop> {
         let n_var = exp.variations.len();
         if n_var < 2 || exp.invalid.is_some() {
-            return Err(self.exit(exp, feature_id, Outcome::Invalid));
+            return Err(Stop::Out(Outcome::Invalid));
         }
         if !self.user.enabled {
-            return Err(self.exit(exp, feature_id, Outcome::ContextDisabled));
+            return Err(Stop::Out(Outcome::ContextDisabled));
         }
         if let Some(targets) = &exp.url_patterns
             && !is_url_targeted(self.user.url, targets)
         {
-            return Err(self.exit(exp, feature_id, Outcome::UrlNotTargeted));
+            return Err(Stop::Out(Outcome::UrlNotTargeted));
         }
         if let Some(v) = query_string_override(&exp.key, self.user.url, n_var) {
             self.trace(exp, Outcome::ForcedByQueryString, None);
-            return Err(self.exp_result(exp, Some(v), false, feature_id, None, false));
+            return Err(Stop::Forced(Some(v)));
         }
         if let Some(v) = self.user.forced_variations.and_then(|f| f.get(&exp.key)) {
             self.trace(exp, Outcome::ForcedVariation, None);
-            let idx = v.as_f64().and_then(as_index);
-            return Err(self.exp_result(exp, idx, false, feature_id, None, false));
+            return Err(Stop::Forced(v.as_f64().and_then(as_index)));
         }
         if exp.draft || !exp.active {
-            return Err(self.exit(exp, feature_id, Outcome::Inactive));
+            return Err(Stop::Out(Outcome::Inactive));
         }
         let (hash_attribute, hv) = self.exp_hash_attribute(exp);
         let Some(hash_value) = hv else {
-            return Err(self.exit(exp, feature_id, Outcome::MissingHashAttribute));
+            return Err(Stop::Out(Outcome::MissingHashAttribute));
         };
         let mut eligible = Eligible {
             hash_attribute,
@@ -114,7 +124,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
             eligible.blocked = found.blocked;
         }
         if eligible.sticky.is_none() {
-            self.targeting(exp, feature_id, stack, &eligible)?;
+            self.targeting(exp, stack, &eligible)?;
         }
         if let Some(url_regex) = &exp.url_regex {
             let ok = match url_regex {
@@ -122,7 +132,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
                 None => false,
             };
             if !ok {
-                return Err(self.exit(exp, feature_id, Outcome::UrlDoesNotMatch));
+                return Err(Stop::Out(Outcome::UrlDoesNotMatch));
             }
         }
         Ok(eligible)
@@ -133,10 +143,9 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
     fn targeting(
         &mut self,
         exp: &'a Experiment,
-        feature_id: Option<&'a str>,
         stack: Option<&Stack<'_>>,
         e: &Eligible<'a>,
-    ) -> Result<(), ExperimentResult<'a>> {
+    ) -> Result<(), Stop> {
         let excluded = match (&exp.filters, &exp.namespace) {
             (Some(filters), _) => self.filtered_out(filters),
             (None, Some((ns, start, end))) => {
@@ -155,13 +164,13 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
             (None, None) => false,
         };
         if excluded {
-            return Err(self.exit(exp, feature_id, Outcome::FilteredOut));
+            return Err(Stop::Out(Outcome::FilteredOut));
         }
         if exp.condition.is_some() {
             let passed = exp.condition_passes(self.attrs(), &self.fs.saved_groups);
             self.obs.on_trace(Trace::Condition { passed });
             if !passed {
-                return Err(self.exit(exp, feature_id, Outcome::ConditionFailed));
+                return Err(Stop::Out(Outcome::ConditionFailed));
             }
         }
         if let Some(parents) = &exp.parent_conditions {
@@ -173,27 +182,22 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
                         .matches_root(Root::Single("value", value), &self.fs.saved_groups);
                 self.trace_prerequisite(pc, value, passed);
                 if !passed {
-                    return Err(self.exit(exp, feature_id, Outcome::PrerequisiteNotMet));
+                    return Err(Stop::Out(Outcome::PrerequisiteNotMet));
                 }
             }
         }
         if exp.groups.is_some() {
             // Deprecated `groups`: this SDK has no context groups, so no overlap.
-            return Err(self.exit(exp, feature_id, Outcome::NotInGroups));
+            return Err(Stop::Out(Outcome::NotInGroups));
         }
         Ok(())
     }
 
     /// The hash and the variation: the stored sticky bucket's, or the one the hash falls in.
     #[inline]
-    fn assignment(
-        &mut self,
-        exp: &'a Experiment,
-        feature_id: Option<&'a str>,
-        e: &Eligible<'a>,
-    ) -> Result<Assigned, ExperimentResult<'a>> {
+    fn assignment(&mut self, exp: &'a Experiment, e: &Eligible<'a>) -> Result<Assigned, Stop> {
         let Some(n) = exp.hash_seed.hash(e.hash_value, exp.hash_version) else {
-            return Err(self.exit(exp, feature_id, Outcome::UnknownHashVersion));
+            return Err(Stop::Out(Outcome::UnknownHashVersion));
         };
         let variation = match e.sticky {
             Some(v) => Some(v),
@@ -213,10 +217,10 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         };
         if e.blocked {
             self.trace(exp, Outcome::StickyVersionBlocked, Some(n));
-            return Err(self.exp_result(exp, None, false, feature_id, None, true));
+            return Err(Stop::Blocked);
         }
         let Some(variation) = variation else {
-            return Err(self.exit(exp, feature_id, Outcome::NotInCoverage));
+            return Err(Stop::Out(Outcome::NotInCoverage));
         };
         Ok(Assigned {
             variation,
