@@ -26,7 +26,7 @@ pub enum FeatureSource {
     Prerequisite,
     /// Prerequisites form a cycle.
     CyclicPrerequisite,
-    /// The evaluation needed more than [`MAX_EVALUATION_WORK`](crate::MAX_EVALUATION_WORK)
+    /// The evaluation needed more than [`MAX_EVALUATION_WORK`](crate::limits::MAX_EVALUATION_WORK)
     /// steps (a hostile prerequisite graph): it failed closed with a `null` value.
     EvaluationLimit,
 }
