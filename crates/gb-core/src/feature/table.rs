@@ -122,7 +122,7 @@ impl fmt::Debug for FeatureTable {
 
 impl FeatureTable {
     /// The feature `key`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, key: &str) -> Option<&Feature> {
         let hash = self.hasher.hash_one(key);
         let entries = &self.entries;
