@@ -23,7 +23,7 @@ use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 use bytes::Bytes;
-use gb_core::{Experiment, FeatureSource, is_truthy};
+use gb_core::{Experiment, FeatureSource, gb_condition::is_truthy};
 use gb_transport::{BoxFuture, ErrorKind, HyperClient, NetworkConfig, TransportError};
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Uri};

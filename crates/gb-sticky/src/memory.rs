@@ -7,7 +7,7 @@ use core::fmt;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use gb_core::{StickyAssignmentsDocument, attribute_key};
+use gb_core::{StickyAssignmentsDocument, sticky::attribute_key};
 
 use crate::error::StickyError;
 use crate::service::{IdentifierAttribute, StickyBucketServiceSync, dedup_attributes, doc_matches};
