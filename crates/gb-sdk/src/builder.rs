@@ -4,12 +4,10 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
-use core::sync::atomic::{AtomicBool, AtomicU64};
 use core::time::Duration;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use arc_swap::ArcSwap;
 use gb_core::{Experiment, FeatureSet};
 use gb_sticky::StickyBucketService;
 use gb_transport::cache::{FeatureCache, FileFeatureCache};
@@ -18,43 +16,20 @@ use gb_transport::{
     Payload, PollMode, ProxyConfig, RefreshTrigger, SseMode, StreamConfig, TlsConfig, Transport,
 };
 use serde_json::{Map, Value};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
-use crate::client::{
-    EvalConfig, GrowthBook, Health, Inner, OwnedRuntime, Shared, Snapshot, Status,
+use crate::client::{GrowthBook, Inner, OwnedRuntime};
+use crate::config::{
+    DEFAULT_API_HOST, DEFAULT_CACHE_TTL, DEFAULT_DEDUP_CAPACITY, DEFAULT_STICKY_TIMEOUT,
+    EvalConfig, RefreshStrategy, STICKY_QUEUE,
 };
 use crate::error::{Error, Result};
+use crate::plugin::{Callbacks, Plugin};
 use crate::result::{ExperimentResult, FeatureResult};
+use crate::state::{Shared, SharedOptions};
 use crate::sticky_writer::sticky_writer;
-use crate::tracking::{Callbacks, Dedup, Plugin};
 use crate::updates::apply_updates;
-use crate::user::UserContext;
-
-/// The default API host.
-pub const DEFAULT_API_HOST: &str = "https://cdn.growthbook.io";
-/// The default cache TTL: features older than this are revalidated in the background.
-pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
-/// The default capacity of the experiment-viewed deduplication set.
-pub const DEFAULT_DEDUP_CAPACITY: usize = 10_000;
-/// The default budget for loading a user's sticky-bucket documents.
-pub const DEFAULT_STICKY_TIMEOUT: Duration = Duration::from_millis(100);
-const STICKY_QUEUE: usize = 1024;
-
-/// How the client keeps its features up to date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum RefreshStrategy {
-    /// Fetch once; afterwards, once the features are older than the cache TTL, the next
-    /// evaluation triggers one background revalidation (stale-while-revalidate). Evaluations
-    /// never wait for it.
-    #[default]
-    None,
-    /// Fetch every interval (conditionally, with `If-None-Match`).
-    Polling(Duration),
-    /// Server-sent events: updates are applied as they are published; while the stream is
-    /// down, reconnect attempts with backoff double as fetches.
-    Streaming,
-}
+use crate::user::{Core, UserContext};
 
 /// Where a local payload comes from.
 #[derive(Debug, Clone)]
@@ -533,12 +508,6 @@ impl GrowthBookBuilder {
             }
         });
 
-        let (snapshot, versions, status) = match local {
-            Some(fs) => (Snapshot::loaded(fs, 1), 1, Status::Ready),
-            None if self.eval.remote_eval => (Snapshot::default(), 0, Status::Ready),
-            None => (Snapshot::default(), 0, Status::NotReady),
-        };
-        let loaded = snapshot.loaded;
         let (writer_tx, writer_rx) = match &self.sticky {
             Some(_) => {
                 let (tx, rx) = mpsc::channel(STICKY_QUEUE);
@@ -546,33 +515,18 @@ impl GrowthBookBuilder {
             }
             None => (None, None),
         };
-        let shared = Arc::new(Shared {
-            snapshot: ArcSwap::from_pointee(snapshot),
+        let state = Shared::new(SharedOptions {
             config: self.eval.clone(),
-            callbacks: self.callbacks.clone(),
-            dedup: Dedup::new(self.dedup_capacity),
-            health: Mutex::new(Health {
-                status,
-                last_error: None,
-                updated_at: loaded.then(std::time::SystemTime::now),
-            }),
-            // Remote evaluation has no shared payload: each user is ready once prepared.
-            ready: watch::Sender::new(loaded || self.eval.remote_eval),
-            stale: AtomicBool::new(false),
-            refresh_requested: AtomicBool::new(false),
-            demand: RefreshTrigger::new(),
+            local,
+            dedup_capacity: self.dedup_capacity,
             sticky: self.sticky.clone(),
-            blocking: runtime.as_ref().map(|rt| rt.handle().clone()),
             writer: writer_tx,
-            dropped_writes: AtomicU64::new(0),
+            blocking: runtime.as_ref().map(|rt| rt.handle().clone()),
             source: source.clone(),
-            closed: AtomicBool::new(false),
-            versions: AtomicU64::new(versions),
-            remote_cache: crate::user::RemoteCache::new(
-                self.cache_key_attributes.clone(),
-                self.cache_ttl,
-            ),
+            cache_key_attributes: self.cache_key_attributes.clone(),
+            cache_ttl: self.cache_ttl,
         });
+        let shared = Arc::new(Core::new(state, Box::new(self.callbacks.clone())));
 
         let mut tasks = Vec::new();
         if let Some(h) = &handle {
@@ -598,10 +552,7 @@ impl GrowthBookBuilder {
                 shared,
             }),
         };
-        client
-            .shared()
-            .callbacks
-            .each_plugin(|p| p.on_init(&client));
+        self.callbacks.each_plugin(|p| p.on_init(&client));
         Ok(client)
     }
 }
