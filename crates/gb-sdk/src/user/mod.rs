@@ -7,16 +7,17 @@ use core::fmt;
 use std::sync::{Mutex, PoisonError};
 
 use gb_core::{Experiment, StickyBucketDocs, User};
-use gb_transport::RemoteEvalRequest;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::collector::Collector;
 use crate::deferred::{Deferred, DeferredTrackingCall};
-use crate::error::Error;
 use crate::result::{ExperimentResult, FeatureResult, Reason};
 use crate::snapshot::Snapshot;
 use crate::state::Shared;
+
+mod deferred;
+mod prepare;
 
 /// What a user context reports to: the client's callbacks and plugins. A trait, so this layer
 /// does not depend on the plugin API above it (which names [`UserContext`]); `Callbacks` in
@@ -233,117 +234,6 @@ impl UserContext {
         }
     }
 
-    /// Does the async work a user may need, in one call: with remote evaluation, fetches this
-    /// user's evaluated features; with a sticky-bucket service, loads the user's documents
-    /// (every identifier attribute at once, bounded by the builder's sticky timeout), unless
-    /// documents were given with [`with_sticky_docs`](Self::with_sticky_docs).
-    ///
-    /// A store or server failure is not an error: it is logged and the user is evaluated
-    /// without sticky bucketing (plain hashing, nothing saved), or, for remote evaluation,
-    /// with defaults ([`Reason::NotReady`]).
-    ///
-    /// # Errors
-    /// [`Error::NoRuntime`] when polled outside a tokio runtime (use
-    /// [`prepare_blocking`](Self::prepare_blocking) there).
-    pub async fn prepare(mut self) -> Result<Self, Error> {
-        self.load().await?;
-        Ok(self)
-    }
-
-    /// [`prepare`](Self::prepare) in place.
-    pub(crate) async fn load(&mut self) -> Result<(), Error> {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return Err(Error::NoRuntime);
-        }
-        let shared = &*self.shared;
-        if shared.config.remote_eval {
-            self.remote = self.remote_features().await;
-        }
-        if let (Some(service), false) = (shared.sticky.clone(), self.sticky_local) {
-            let wanted = {
-                self.snapshot()
-                    .features
-                    .sticky_bucket_attributes(&self.core_user())
-            };
-            let load = gb_sticky::load_docs(&*service, &wanted);
-            self.sticky = match tokio::time::timeout(shared.config.sticky_timeout, load).await {
-                Ok(Ok(docs)) => Some(Mutex::new(docs)),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "sticky-bucket load failed; plain hashing for this user");
-                    None
-                }
-                Err(_) => {
-                    tracing::warn!("sticky-bucket load timed out; plain hashing for this user");
-                    None
-                }
-            };
-        }
-        Ok(())
-    }
-
-    /// [`prepare`](Self::prepare) for programs without an async runtime: runs it on the
-    /// runtime of a client built with
-    /// [`build_blocking`](crate::GrowthBookBuilder::build_blocking), else on a temporary
-    /// current-thread runtime.
-    ///
-    /// # Errors
-    /// [`Error::InsideRuntime`] when called on a thread that runs a tokio runtime (use
-    /// `prepare().await` there); [`Error::Runtime`] if a temporary runtime cannot start.
-    pub fn prepare_blocking(self) -> Result<Self, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::InsideRuntime);
-        }
-        if let Some(handle) = self.shared.blocking.clone() {
-            return handle.block_on(self.prepare());
-        }
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Runtime(Arc::new(e)))?
-            .block_on(self.prepare())
-    }
-
-    async fn remote_features(&self) -> Option<Arc<Snapshot>> {
-        let shared = &*self.shared;
-        let source = shared.source.as_ref()?;
-        let cache_key = shared.remote_cache.key_for(
-            &self.attributes,
-            &self.url,
-            &self.forced_variations,
-            &self.forced_features,
-        );
-        if let Some(hit) = cache_key
-            .as_deref()
-            .and_then(|k| shared.remote_cache.get(k))
-        {
-            return Some(hit);
-        }
-        let request = RemoteEvalRequest {
-            attributes: self.attributes.clone(),
-            forced_variations: self.forced_variations.clone(),
-            forced_features: self
-                .forced_features
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            url: self.url.clone(),
-        };
-        match source.remote_eval(request).await {
-            Ok(payload) => {
-                let features = gb_core::FeatureSet::from_value(payload.value());
-                let snap = Arc::new(Snapshot::loaded(features, 1));
-                if let Some(k) = cache_key {
-                    shared.remote_cache.put(k, Arc::clone(&snap));
-                }
-                Some(snap)
-            }
-            Err(e) => {
-                shared.record_error(Error::Transport(e));
-                None
-            }
-        }
-    }
-
     pub(crate) fn core_user(&self) -> User<'_> {
         let config = &self.shared.config;
         let mut user = User::new(&self.attributes)
@@ -494,68 +384,6 @@ impl UserContext {
     /// ingestor). Runs the hooks on this thread; never waits for the network.
     pub fn log_event(&self, name: &str, properties: Map<String, Value>) {
         self.shared.hooks.event(name, &properties, self);
-    }
-
-    /// Deferred tracking: experiment exposures of this context are held (each once, at most
-    /// [`DEFERRED_TRACKING_CAPACITY`](crate::DEFERRED_TRACKING_CAPACITY)) instead of being
-    /// passed to the experiment-viewed callback and plugins. Hand them to a browser with
-    /// [`deferred_tracking_calls`](Self::deferred_tracking_calls), or fire them with
-    /// [`fire_deferred_tracking_calls`](Self::fire_deferred_tracking_calls).
-    #[must_use]
-    pub fn with_deferred_tracking(mut self) -> Self {
-        self.deferred = Some(Mutex::default());
-        self
-    }
-
-    fn deferred_store(&self) -> Option<std::sync::MutexGuard<'_, Deferred>> {
-        self.deferred
-            .as_ref()
-            .map(|d| d.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    /// The exposures held so far (empty unless [`with_deferred_tracking`](Self::with_deferred_tracking)).
-    pub fn deferred_tracking_calls(&self) -> Vec<DeferredTrackingCall> {
-        self.deferred_store()
-            .map(|d| d.calls().to_vec())
-            .unwrap_or_default()
-    }
-
-    /// Takes the exposures held so far, leaving none.
-    pub fn take_deferred_tracking_calls(&self) -> Vec<DeferredTrackingCall> {
-        self.deferred_store()
-            .map(|mut d| d.take())
-            .unwrap_or_default()
-    }
-
-    /// Replaces the exposures held (no effect without deferred tracking).
-    pub fn set_deferred_tracking_calls(&self, calls: Vec<DeferredTrackingCall>) {
-        if let Some(mut d) = self.deferred_store() {
-            d.replace(calls);
-        }
-    }
-
-    /// How many distinct exposures did not fit in the deferred store.
-    pub fn deferred_tracking_overflow(&self) -> u64 {
-        self.deferred_store().map_or(0, |d| d.overflow)
-    }
-
-    /// Fires the held exposures through the experiment-viewed callback and plugins (with the
-    /// client's deduplication), then forgets them.
-    pub fn fire_deferred_tracking_calls(&self) {
-        let calls = self.take_deferred_tracking_calls();
-        let shared = &*self.shared;
-        for call in calls {
-            let r = &call.result;
-            let experiment = call.parsed_experiment();
-            if shared.dedup.first_time_of(
-                &r.hash_attribute,
-                &r.hash_value,
-                experiment.key(),
-                r.variation_id,
-            ) {
-                shared.hooks.experiment_viewed(&experiment, r, self);
-            }
-        }
     }
 }
 
