@@ -288,6 +288,38 @@ impl GrowthBook {
         self.close();
     }
 
+    /// [`shutdown`](Self::shutdown) for programs without an async runtime: runs it on the
+    /// runtime of a client built with
+    /// [`build_blocking`](crate::GrowthBookBuilder::build_blocking), else on a temporary
+    /// current-thread runtime.
+    ///
+    /// # Errors
+    /// [`Error::InsideRuntime`] when called on a thread that runs a tokio runtime (use
+    /// `shutdown(timeout).await` there); [`Error::Runtime`] if a temporary runtime cannot
+    /// start (the client is closed anyway).
+    pub fn shutdown_blocking(&self, timeout: Duration) -> Result<()> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::InsideRuntime);
+        }
+        if let Some(handle) = self.shared().blocking.clone() {
+            handle.block_on(self.shutdown(timeout));
+            return Ok(());
+        }
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => {
+                rt.block_on(self.shutdown(timeout));
+                Ok(())
+            }
+            Err(e) => {
+                self.close();
+                Err(Error::Runtime(Arc::new(e)))
+            }
+        }
+    }
+
     /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
         self.shared().closed.load(Ordering::Acquire)

@@ -372,6 +372,30 @@ fn a_custom_sink_without_any_runtime() {
     assert!(GrowthBookTrackingPlugin::builder("").build().is_err());
 }
 
+/// Without any runtime, `shutdown_blocking` is the one call on exit: the queued events reach
+/// the sink before it returns.
+#[test]
+fn shutdown_blocking_flushes_the_plugin_without_a_runtime() {
+    let sink = Arc::new(Recorder::default());
+    let plugin = GrowthBookTrackingPlugin::builder("")
+        .sink(Arc::clone(&sink) as Arc<dyn EventSink>)
+        .batch_size(1000)
+        .flush_interval(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let client = client_with(&plugin);
+    for i in 0..7 {
+        client
+            .user(attrs(json!({"id": i})))
+            .log_event("e", Map::new());
+    }
+    assert!(sink.0.lock().unwrap().is_empty());
+    client.shutdown_blocking(Duration::from_secs(5)).unwrap();
+    let sent: usize = sink.0.lock().unwrap().iter().map(Vec::len).sum();
+    assert_eq!(sent, 7, "{:?}", plugin.stats());
+    assert!(plugin.is_finished() && client.is_closed());
+}
+
 /// Evaluations (each producing an event: distinct users) per second, and the slowest one.
 fn evaluate(client: &GrowthBook, n: usize, tag: &str) -> (Duration, Duration) {
     let start = Instant::now();
