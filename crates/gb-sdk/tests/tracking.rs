@@ -442,7 +442,7 @@ async fn a_hung_or_absent_ingestor_never_slows_evaluations() {
             "{label}: {during:?}"
         );
         let start = Instant::now();
-        let closed = plugin.close_async(Duration::from_millis(800)).await;
+        let closed = plugin.close_async(Duration::from_secs(3)).await;
         let close_time = start.elapsed();
         let s = plugin.stats();
         println!(
@@ -450,7 +450,7 @@ async fn a_hung_or_absent_ingestor_never_slows_evaluations() {
         );
         assert!(closed, "{label}");
         assert!(
-            close_time < Duration::from_millis(1200),
+            close_time < Duration::from_secs(4),
             "{label}: {close_time:?}"
         );
         // Every event (2 per evaluation) is accounted for: sent, failed, or dropped.
