@@ -19,7 +19,8 @@ pub(crate) struct Dedup {
 impl Dedup {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            seen: SeenSet::new(capacity.max(1)),
+            // Insertion order, as before: a hit is one hash lookup on the evaluation path.
+            seen: SeenSet::new(capacity.max(1), false),
         }
     }
 

@@ -13,9 +13,11 @@ const SHARDS: usize = 16;
 
 /// A bounded "seen" set: values are kept as 64-bit SipHash digests with a random key (no
 /// flooding, fixed memory per entry), in 16 shards to keep contention low; each shard evicts
-/// its least recently seen digests. Capacity 0 keeps nothing (everything is new).
+/// its least recently seen (or oldest) digests. Capacity 0 keeps nothing (everything is new).
 pub(crate) struct SeenSet {
     hasher: RandomState,
+    /// Whether a digest seen again counts as used (LRU) or not (insertion order).
+    touch: bool,
     shards: Vec<Mutex<BoundedLru<u64, ()>>>,
 }
 
@@ -29,12 +31,15 @@ impl fmt::Debug for SeenSet {
 }
 
 impl SeenSet {
-    /// A set of about `capacity` digests (rounded up to a multiple of 16; none if 0).
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A set of about `capacity` digests (rounded up to a multiple of 16; none if 0); with
+    /// `touch`, evicting the least recently seen, else the oldest inserted (hits cost one hash
+    /// lookup).
+    pub(crate) fn new(capacity: usize, touch: bool) -> Self {
         let per_shard = capacity.div_ceil(SHARDS).max(1);
         let shards = if capacity == 0 { 0 } else { SHARDS };
         Self {
             hasher: RandomState::new(),
+            touch,
             shards: (0..shards)
                 .map(|_| Mutex::new(BoundedLru::new(per_shard)))
                 .collect(),
@@ -61,7 +66,7 @@ impl SeenSet {
         shard
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .first_sight(digest)
+            .first_sight(digest, self.touch)
     }
 
     /// Digests held (for tests and health checks).

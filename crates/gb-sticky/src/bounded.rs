@@ -2,7 +2,7 @@
 //! uses it, and gb-sdk builds its caches and "seen" sets on it (tracking dedup, the tracking
 //! plugin's recent events, the remote-evaluation cache).
 
-use alloc::collections::BTreeMap;
+use alloc::collections::VecDeque;
 use core::borrow::Borrow;
 use core::fmt;
 use core::hash::Hash;
@@ -24,8 +24,9 @@ pub struct BoundedLru<K, V> {
     max_bytes: usize,
     bytes: usize,
     entries: HashMap<K, Slot<V>>,
-    /// Last-use tick → key; the first entry is the eviction candidate.
-    order: BTreeMap<u64, K>,
+    /// Uses, oldest first, as (tick, key); an entry whose tick is no longer its key's is stale
+    /// and skipped. Compacted when over twice the entries, so O(1) amortized per operation.
+    order: VecDeque<(u64, K)>,
     tick: u64,
     evicted: u64,
 }
@@ -61,7 +62,7 @@ impl<K: Hash + Eq + Clone, V> BoundedLru<K, V> {
             max_bytes,
             bytes: 0,
             entries: HashMap::new(),
-            order: BTreeMap::new(),
+            order: VecDeque::new(),
             tick: 0,
             evicted: 0,
         }
@@ -79,12 +80,12 @@ impl<K: Hash + Eq + Clone, V> BoundedLru<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         let t = self.next_tick();
-        let slot = self.entries.get_mut(key)?;
-        let old = core::mem::replace(&mut slot.tick, t);
-        if let Some(k) = self.order.remove(&old) {
-            self.order.insert(t, k);
-        }
-        Some(&slot.value)
+        let (k, _) = self.entries.get_key_value(key)?;
+        self.order.push_back((t, k.clone()));
+        self.entries.get_mut(key)?.tick = t;
+        // After the tick is set, so the new use is live when compacting.
+        self.compact();
+        self.entries.get(key).map(|s| &s.value)
     }
 
     /// The value of `key`, without marking it as used.
@@ -109,16 +110,18 @@ impl<K: Hash + Eq + Clone, V> BoundedLru<K, V> {
             && (self.entries.len() >= self.max_entries
                 || self.bytes.saturating_add(bytes) > self.max_bytes)
         {
-            let Some((_, victim)) = self.order.pop_first() else {
+            let Some((tick, victim)) = self.order.pop_front() else {
                 break;
             };
-            if let Some(slot) = self.entries.remove(&victim) {
+            if self.entries.get(&victim).is_some_and(|s| s.tick == tick)
+                && let Some(slot) = self.entries.remove(&victim)
+            {
                 self.bytes -= slot.bytes;
+                self.evicted = self.evicted.saturating_add(1);
             }
-            self.evicted = self.evicted.saturating_add(1);
         }
         let t = self.next_tick();
-        self.order.insert(t, key.clone());
+        self.order.push_back((t, key.clone()));
         self.entries.insert(
             key,
             Slot {
@@ -128,19 +131,33 @@ impl<K: Hash + Eq + Clone, V> BoundedLru<K, V> {
             },
         );
         self.bytes += bytes;
+        self.compact();
         !was_present
     }
 
+    /// Drops stale uses once they outnumber the live entries.
+    fn compact(&mut self) {
+        if self.order.len() > 2 * self.entries.len() + 8 {
+            let entries = &self.entries;
+            self.order
+                .retain(|(t, k)| entries.get(k).is_some_and(|s| s.tick == *t));
+        }
+    }
+
     /// Records `key` in a "seen" set (`V = ()`, size 0): `true` if it was not held (it is now,
-    /// as the most recently used); `false` if it was (it is marked as used).
-    pub fn first_sight(&mut self, key: K) -> bool
+    /// as the most recently used); `false` if it was. With `touch`, a key seen again is marked
+    /// as used (least-recently-used eviction); without, a hit is one hash lookup and the set
+    /// evicts in insertion order.
+    pub fn first_sight(&mut self, key: K, touch: bool) -> bool
     where
         V: Default,
     {
-        if self.get(&key).is_some() {
-            return false;
-        }
-        self.insert(key, V::default(), 0)
+        let held = if touch {
+            self.get(&key).is_some()
+        } else {
+            self.entries.contains_key(&key)
+        };
+        !held && self.insert(key, V::default(), 0)
     }
 
     /// Removes `key`, returning its value.
@@ -150,8 +167,8 @@ impl<K: Hash + Eq + Clone, V> BoundedLru<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         let slot = self.entries.remove(key)?;
-        self.order.remove(&slot.tick);
         self.bytes -= slot.bytes;
+        self.compact();
         Some(slot.value)
     }
 
@@ -234,12 +251,25 @@ mod tests {
     #[test]
     fn first_sight_is_a_bounded_seen_set() {
         let mut c: BoundedLru<u64, ()> = BoundedLru::new(2);
-        assert!(c.first_sight(1));
-        assert!(!c.first_sight(1));
-        assert!(c.first_sight(2));
-        assert!(c.first_sight(3));
+        assert!(c.first_sight(1, true));
+        assert!(!c.first_sight(1, true));
+        assert!(c.first_sight(2, true));
+        assert!(c.first_sight(3, true));
         assert_eq!(c.len(), 2);
         // 1 was the least recently used: evicted, so it is new again.
-        assert!(c.first_sight(1));
+        assert!(c.first_sight(1, true));
+        // Without touching, eviction follows insertion: 3 is older than 1.
+        let mut f: BoundedLru<u64, ()> = BoundedLru::new(2);
+        assert!(f.first_sight(3, false) && f.first_sight(1, false));
+        assert!(!f.first_sight(3, false));
+        assert!(f.first_sight(2, false));
+        assert!(f.first_sight(3, false));
+        // Many touches never let the set outgrow its bound (stale uses are compacted).
+        let mut t: BoundedLru<u64, ()> = BoundedLru::new(3);
+        for i in 0..1000 {
+            t.first_sight(i % 5, true);
+            t.first_sight(0, true);
+            assert!(t.len() <= 3 && t.order.len() <= 2 * 3 + 9);
+        }
     }
 }

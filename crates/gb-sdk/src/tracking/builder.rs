@@ -248,7 +248,7 @@ impl TrackingPluginBuilder {
             tx,
             core,
             closed: AtomicBool::new(false),
-            recent: SeenSet::new(self.dedup_capacity),
+            recent: SeenSet::new(self.dedup_capacity, true),
             queue_bytes: self.queue_bytes,
             max_event_bytes: self.max_event_bytes,
             dedup_key_attributes: self.dedup_key_attributes,
