@@ -2,7 +2,7 @@
 
 use alloc::string::String;
 
-use gb_core::{BanditInfo, FeatureSource, is_truthy};
+use gb_core::{BanditInfo, FeatureSource, gb_condition::is_truthy};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 

@@ -15,7 +15,7 @@
 //!
 //! Documents have the GrowthBook shape
 //! `{"attributeName": "id", "attributeValue": "123", "assignments": {"<experimentKey>__<bucketVersion>": "<variationKey>"}}`
-//! and the key `attributeName||attributeValue` ([`gb_core::attribute_key`]).
+//! and the key `attributeName||attributeValue` ([`gb_core::sticky::attribute_key`]).
 //!
 //! | store | feature | use |
 //! |---|---|---|
@@ -83,7 +83,7 @@ pub mod service;
 pub use bounded::BoundedLru;
 pub use cookie::{CookieCodec, CookieStickyBucketService, SameSite};
 pub use error::{BoxError, StickyError, StickyErrorKind};
-pub use gb_core::{StickyAssignmentsDocument, StickyBucketDocs, attribute_key};
+pub use gb_core::{StickyAssignmentsDocument, StickyBucketDocs, sticky::attribute_key};
 pub use memory::InMemoryStickyBucketService;
 #[cfg(feature = "redis")]
 pub use redis::{RedisOptions, RedisStickyBucketService};

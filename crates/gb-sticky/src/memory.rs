@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use gb_core::{StickyAssignmentsDocument, attribute_key};
+use gb_core::{StickyAssignmentsDocument, sticky::attribute_key};
 
 use crate::bounded::BoundedLru;
 use crate::error::StickyError;

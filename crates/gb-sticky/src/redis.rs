@@ -217,7 +217,10 @@ impl RedisStickyBucketService {
     /// The Redis key of the document for `(attribute_name, attribute_value)`.
     pub fn key(&self, attribute_name: &str, attribute_value: &str) -> String {
         let mut k = self.options.key_prefix.clone();
-        k.push_str(&gb_core::attribute_key(attribute_name, attribute_value));
+        k.push_str(&gb_core::sticky::attribute_key(
+            attribute_name,
+            attribute_value,
+        ));
         k
     }
 

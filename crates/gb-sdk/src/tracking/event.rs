@@ -2,7 +2,7 @@
 
 use alloc::string::String;
 
-use gb_core::is_truthy;
+use gb_core::gb_condition::is_truthy;
 use serde_json::{Map, Value};
 
 use crate::js_string::js_string;
