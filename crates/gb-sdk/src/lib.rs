@@ -4,26 +4,34 @@ extern crate alloc;
 
 mod builder;
 mod client;
+mod collector;
+mod config;
+mod dedup;
 mod deferred;
 mod error;
 mod event_size;
-mod ingest;
 mod js_string;
 #[cfg(feature = "tower")]
 mod layer;
+mod plugin;
+mod remote;
 pub mod remote_eval;
 mod request;
 mod result;
+mod seen;
+mod snapshot;
+mod state;
 mod sticky_writer;
 mod tracking;
 mod updates;
 mod user;
 
-pub use builder::{
+pub use builder::GrowthBookBuilder;
+pub use client::GrowthBook;
+pub use config::{
     DEFAULT_API_HOST, DEFAULT_CACHE_TTL, DEFAULT_DEDUP_CAPACITY, DEFAULT_STICKY_TIMEOUT,
-    GrowthBookBuilder, RefreshStrategy,
+    RefreshStrategy,
 };
-pub use client::{GrowthBook, Status};
 pub use deferred::{DEFERRED_TRACKING_CAPACITY, DeferredTrackingCall};
 pub use error::{Error, Result, Source};
 /// The feature caches live beside the payload engine in gb-transport (a third-party cache
@@ -34,21 +42,22 @@ pub use gb_transport::cache::RedisFeatureCache;
 pub use gb_transport::cache::{
     CacheEntry, CacheError, FeatureCache, FileFeatureCache, MemoryFeatureCache,
 };
-pub use ingest::{
+#[cfg(feature = "tower")]
+pub use layer::{GrowthBookLayer, GrowthBookService};
+pub use plugin::{FeatureUsageCallback, Plugin, TrackingCallback};
+pub use remote_eval::RemoteEvalEndpoint;
+#[cfg(feature = "tower")]
+pub use remote_eval::RemoteEvalService;
+pub use request::{RequestContext, RequestInfo, browser_and_device};
+pub use result::{ExperimentResult, FeatureResult, Reason};
+pub use state::Status;
+pub use tracking::{
     DEFAULT_INGESTOR_HOST, DEFAULT_TRACKING_BATCH_SIZE, DEFAULT_TRACKING_DEDUP_CAPACITY,
     DEFAULT_TRACKING_FLUSH_INTERVAL, DEFAULT_TRACKING_MAX_EVENT_BYTES,
     DEFAULT_TRACKING_QUEUE_BYTES, DEFAULT_TRACKING_QUEUE_CAPACITY, EVENT_EXPERIMENT_VIEWED,
     EVENT_FEATURE_EVALUATED, EventSink, GrowthBookTrackingPlugin, HttpEventSink, TrackedEvent,
     TrackingPluginBuilder, TrackingStats,
 };
-#[cfg(feature = "tower")]
-pub use layer::{GrowthBookLayer, GrowthBookService};
-pub use remote_eval::RemoteEvalEndpoint;
-#[cfg(feature = "tower")]
-pub use remote_eval::RemoteEvalService;
-pub use request::{RequestContext, RequestInfo, browser_and_device};
-pub use result::{ExperimentResult, FeatureResult, Reason};
-pub use tracking::{FeatureUsageCallback, Plugin, TrackingCallback};
 pub use user::UserContext;
 
 pub use gb_core::{Experiment, FeatureSource};

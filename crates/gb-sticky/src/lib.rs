@@ -68,6 +68,7 @@
 //! [`StickyBucketServiceSync`] (the in-memory and cookie stores are both).
 extern crate alloc;
 
+pub mod bounded;
 #[cfg(feature = "test-util")]
 pub mod conformance;
 #[cfg(feature = "cookie")]
@@ -79,6 +80,7 @@ pub mod redis;
 pub mod service;
 
 #[cfg(feature = "cookie")]
+pub use bounded::BoundedLru;
 pub use cookie::{CookieCodec, CookieStickyBucketService, SameSite};
 pub use error::{BoxError, StickyError, StickyErrorKind};
 pub use gb_core::{StickyAssignmentsDocument, StickyBucketDocs, sticky::attribute_key};
