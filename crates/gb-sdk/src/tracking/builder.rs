@@ -69,13 +69,13 @@ pub const DEFAULT_TRACKING_QUEUE_CAPACITY: usize = 10_000;
 /// The default bound of the queue in bytes (approximate JSON size of the queued events).
 pub const DEFAULT_TRACKING_QUEUE_BYTES: usize = 8 << 20;
 /// The default largest event (approximate JSON size); larger ones are dropped and counted in
-/// [`TrackingStats::oversized`].
+/// [`TrackingStats::oversized`](crate::TrackingStats::oversized).
 pub const DEFAULT_TRACKING_MAX_EVENT_BYTES: usize = 256 << 10;
 /// The default capacity of the recent-events deduplication LRU.
 pub const DEFAULT_TRACKING_DEDUP_CAPACITY: usize = 10_000;
 
 impl TrackingPluginBuilder {
-    /// The ingestor (default [`DEFAULT_INGESTOR_HOST`]).
+    /// The ingestor (default [`DEFAULT_INGESTOR_HOST`](crate::DEFAULT_INGESTOR_HOST)).
     pub fn ingestor_host(mut self, host: impl Into<String>) -> Self {
         self.ingestor_host = host.into();
         self
@@ -109,7 +109,7 @@ impl TrackingPluginBuilder {
     }
 
     /// The largest event sent (approximate JSON size of its properties, attributes and URL;
-    /// default 256 KiB); a larger one is dropped and counted in [`TrackingStats::oversized`].
+    /// default 256 KiB); a larger one is dropped and counted in [`TrackingStats::oversized`](crate::TrackingStats::oversized).
     pub fn max_event_bytes(mut self, bytes: usize) -> Self {
         self.max_event_bytes = bytes;
         self
@@ -142,7 +142,7 @@ impl TrackingPluginBuilder {
         self
     }
 
-    /// Send events logged with [`UserContext::log_event`] (default true).
+    /// Send events logged with [`UserContext::log_event`](crate::UserContext::log_event) (default true).
     pub fn track_custom_events(mut self, on: bool) -> Self {
         self.custom_events = on;
         self

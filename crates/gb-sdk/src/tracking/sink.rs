@@ -24,9 +24,9 @@ pub(super) const MAX_REPLY_BYTES: usize = 64 * 1024;
 
 /// Where the tracking plugin sends its batches. The default is [`HttpEventSink`]; another
 /// (a message queue, a test double) can be plugged in with
-/// [`TrackingPluginBuilder::sink`].
+/// [`TrackingPluginBuilder::sink`](crate::TrackingPluginBuilder::sink).
 pub trait EventSink: Send + Sync + fmt::Debug {
-    /// Sends one batch of event payloads (see [`TrackedEvent::to_payload`]). An error makes
+    /// Sends one batch of event payloads (see [`TrackedEvent::to_payload`](crate::TrackedEvent::to_payload)). An error makes
     /// the plugin retry the batch once.
     fn send<'a>(
         &'a self,

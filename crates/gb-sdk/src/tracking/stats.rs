@@ -2,7 +2,7 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// Counters of the tracking plugin (see [`GrowthBookTrackingPlugin::stats`]).
+/// Counters of the tracking plugin (see [`GrowthBookTrackingPlugin::stats`](crate::GrowthBookTrackingPlugin::stats)).
 ///
 /// Every event accepted into the queue ends up `sent` or `failed` (or is still pending); an
 /// event that found the queue full, or the plugin closed, is `dropped`.

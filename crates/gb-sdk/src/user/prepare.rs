@@ -17,7 +17,7 @@ impl UserContext {
     ///
     /// A store or server failure is not an error: it is logged and the user is evaluated
     /// without sticky bucketing (plain hashing, nothing saved), or, for remote evaluation,
-    /// with defaults ([`Reason::NotReady`]).
+    /// with defaults ([`Reason::NotReady`](crate::Reason::NotReady)).
     ///
     /// # Errors
     /// [`Error::NoRuntime`] when polled outside a tokio runtime (use

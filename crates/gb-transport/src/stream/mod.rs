@@ -22,12 +22,12 @@
 //! 4. applies `features` events (a full payload, maybe encrypted) and refetches on
 //!    `features-updated`; pings and unknown events are ignored; a bad `features` event
 //!    (not JSON, not a payload, undecryptable) drops the connection and reconnects with backoff;
-//! 5. backs off the same way in every mode ([`BackoffConfig`]): errors back off exponentially
+//! 5. backs off the same way in every mode ([`BackoffConfig`](crate::BackoffConfig)): errors back off exponentially
 //!    with jitter up to a cap, at least the server's `Retry-After` (capped), 401/403 wait
-//!    [`BackoffConfig::auth_delay`] and retry (never a permanent stop), and a success (or a
-//!    stream that stayed up [`BackoffConfig::healthy_reset`]) resets the backoff. Streams
+//!    [`BackoffConfig::auth_delay`](crate::BackoffConfig::auth_delay) and retry (never a permanent stop), and a success (or a
+//!    stream that stayed up [`BackoffConfig::healthy_reset`](crate::BackoffConfig::healthy_reset)) resets the backoff. Streams
 //!    reconnect after a clean close without counting an error, after the server's `retry:`
-//!    clamped to `[floor, max]`; two connects are never closer than [`BackoffConfig::floor`];
+//!    clamped to `[floor, max]`; two connects are never closer than [`BackoffConfig::floor`](crate::BackoffConfig::floor);
 //!    a stream silent for [`StreamConfig::idle_timeout`] is dropped and reopened. A polling
 //!    error is retried sooner than the next poll, unless the server asked for longer
 //!    (`Retry-After`, 401/403).
