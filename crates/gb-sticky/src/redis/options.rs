@@ -14,7 +14,7 @@ pub const DEFAULT_PENDING_DOCS: usize = 10_000;
 /// The default byte bound (keys + JSON) of that queue: 16 MiB.
 pub const DEFAULT_PENDING_BYTES: usize = 16 * 1024 * 1024;
 
-/// Settings of a [`RedisStickyBucketService`].
+/// Settings of a [`RedisStickyBucketService`](crate::RedisStickyBucketService).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RedisOptions {
     pub(super) key_prefix: String,
