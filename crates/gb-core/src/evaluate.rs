@@ -234,6 +234,12 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
         self.feature(id, None)
     }
 
+    /// Starts the next feature of a one-pass evaluation of many features: a fresh work
+    /// budget; prerequisite results already computed for this user stay remembered.
+    pub(crate) fn next_feature(&mut self) {
+        self.budget = Budget::default();
+    }
+
     fn feature(&mut self, id: &str, stack: Option<&Stack<'_>>) -> FeatureResult<'a> {
         self.obs.on_trace(Trace::Feature { key: id });
         let depth = stack.map_or(0, |s| s.depth + 1);
