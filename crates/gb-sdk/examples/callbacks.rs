@@ -34,7 +34,7 @@ fn main() -> gb_sdk::Result<()> {
                 result.variation_id
             );
         })
-        .on_feature_usage(|key, result, _| println!("used {key} = {}", result.value))
+        .on_feature_usage(|key, result, _| println!("used {key} = {}", result.value()))
         .plugin(Arc::new(Logger))
         .build()?;
     for id in ["a", "b", "a"] {

@@ -30,7 +30,7 @@ fn main() -> gb_sdk::Result<()> {
         );
     }
     let exp = Experiment::from_json(&json!({"key": "banner", "variations": ["red", "green"]}));
-    let result = client.user(Default::default()).run(&exp);
+    let result = client.user(gb_sdk::Attributes::new()).run(&exp);
     println!("inline experiment: {}", result.to_json());
     Ok(())
 }

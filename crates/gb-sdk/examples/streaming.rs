@@ -15,10 +15,10 @@ async fn main() -> gb_sdk::Result<()> {
     }
     let client = builder.build()?;
     client.ready(Duration::from_secs(3)).await;
-    let user = client.user(Default::default());
+    let user = client.user(gb_sdk::Attributes::new());
     let mut last = None;
     for _ in 0..60 {
-        let value = user.eval_feature("banner-text").value;
+        let value = user.eval_feature("banner-text").value().clone();
         if last.as_ref() != Some(&value) {
             println!("version {}: banner-text = {value}", client.version());
             last = Some(value);

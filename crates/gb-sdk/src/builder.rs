@@ -24,7 +24,8 @@ use crate::client::{
     EvalConfig, GrowthBook, Health, Inner, OwnedRuntime, Shared, Snapshot, Status,
 };
 use crate::error::{Error, Result};
-use crate::result::{ExperimentResult, FeatureResult};
+use crate::feature_result::FeatureResult;
+use crate::result::ExperimentResult;
 use crate::sticky_writer::sticky_writer;
 use crate::tracking::{Callbacks, Dedup, Plugin};
 use crate::updates::apply_updates;

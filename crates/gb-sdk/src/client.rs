@@ -19,7 +19,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
-use crate::result::{ExperimentResult, FeatureResult};
+use crate::feature_result::FeatureResult;
+use crate::result::ExperimentResult;
 use crate::sticky_writer::WriterMsg;
 use crate::tracking::{Callbacks, Dedup};
 use crate::user::UserContext;
@@ -85,6 +86,18 @@ pub(crate) struct EvalConfig {
     pub(crate) enabled: bool,
     pub(crate) remote_eval: bool,
     pub(crate) sticky_timeout: Duration,
+    /// `url` and the forced values, made once and shared by every new user context.
+    pub(crate) shared_overrides: std::sync::OnceLock<Arc<crate::inputs::Overrides>>,
+}
+
+impl EvalConfig {
+    /// The client's URL and forced values, shared (built at the first call).
+    pub(crate) fn overrides(&self) -> Arc<crate::inputs::Overrides> {
+        Arc::clone(
+            self.shared_overrides
+                .get_or_init(|| Arc::new(crate::inputs::Overrides::from_config(self))),
+        )
+    }
 }
 
 /// State shared by the client handles and the background tasks.
@@ -275,8 +288,12 @@ impl GrowthBook {
     ///
     /// Cheap (no I/O). With a sticky-bucket service or remote evaluation, call
     /// [`UserContext::prepare`] once to load the user's documents or features.
-    pub fn user(&self, attributes: Map<String, Value>) -> UserContext {
-        UserContext::new(Arc::clone(&self.inner.shared), attributes)
+    ///
+    /// `attributes` is anything that converts into [`Attributes`](crate::Attributes): a built
+    /// `Attributes`, a `serde_json` map, or (through `Attributes::from_serialize`) your own
+    /// struct.
+    pub fn user(&self, attributes: impl Into<crate::Attributes>) -> UserContext {
+        UserContext::new(Arc::clone(&self.inner.shared), attributes.into().into_map())
     }
 
     /// Like [`user`](Self::user), from any JSON value (a non-object gives no attributes).

@@ -2,12 +2,16 @@
 
 extern crate alloc;
 
+mod attributes;
 mod builder;
 mod client;
 mod deferred;
+mod detail;
 mod error;
 mod event_size;
+mod feature_result;
 mod ingest;
+mod inputs;
 mod js_string;
 #[cfg(feature = "tower")]
 mod layer;
@@ -43,7 +47,10 @@ pub use ingest::{
 #[cfg(feature = "tower")]
 pub use layer::{GrowthBookLayer, GrowthBookService};
 pub use request::{RequestContext, RequestInfo, browser_and_device};
-pub use result::{ExperimentResult, FeatureResult, Reason};
+pub use attributes::{Attributes, AttributesError};
+pub use detail::{EvaluationError, EvaluationReason, FeatureDetail};
+pub use feature_result::FeatureResult;
+pub use result::{ExperimentResult, Reason};
 pub use tracking::{FeatureUsageCallback, Plugin, TrackingCallback};
 pub use user::UserContext;
 

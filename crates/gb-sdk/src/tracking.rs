@@ -18,7 +18,8 @@ use serde_json::{Map, Value};
 
 use crate::client::GrowthBook;
 use crate::js_string::js_string;
-use crate::result::{ExperimentResult, FeatureResult};
+use crate::feature_result::FeatureResult;
+use crate::result::ExperimentResult;
 use crate::user::UserContext;
 
 /// The experiment-viewed (tracking) callback: the experiment, the user's result, the user.

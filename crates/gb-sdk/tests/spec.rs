@@ -108,7 +108,7 @@ async fn sticky_bucket() {
         let user = user_for(&client, &c[1]).prepare().await.unwrap();
         let result = user.eval_feature(c[3].as_str().unwrap());
         let got = result
-            .experiment_result
+            .experiment_result()
             .as_ref()
             .map_or(Value::Null, gb_sdk::ExperimentResult::to_json);
         let mut docs = Map::new();
