@@ -19,6 +19,12 @@ impl FeatureSet {
         out
     }
 
+    /// Where feature `key` stands in payload order (the order of [`keys`](Self::keys) and
+    /// of [`eval_all`](Self::eval_all)'s results).
+    pub fn position(&self, key: &str) -> Option<usize> {
+        self.features.position(key)
+    }
+
     /// [`eval_all`](Self::eval_all) with sticky bucketing and an observer; `each` receives
     /// every feature's key and result, in payload order.
     pub fn eval_all_with<'a, O: Observer<'a>>(

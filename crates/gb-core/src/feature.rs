@@ -199,6 +199,17 @@ impl FeatureTable {
             .and_then(|&i| entries.get(i as usize))
     }
 
+    /// Where feature `key` stands in payload order.
+    pub(crate) fn position(&self, key: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(key);
+        let entries = &self.entries;
+        self.index
+            .find(hash, |&i| {
+                entries.get(i as usize).is_some_and(|f| &*f.key == key)
+            })
+            .map(|&i| i as usize)
+    }
+
     fn reserve(&mut self, n: usize) {
         self.entries.reserve(n);
         let (entries, hasher) = (&self.entries, &self.hasher);

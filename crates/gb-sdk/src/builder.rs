@@ -559,6 +559,7 @@ impl GrowthBookBuilder {
             }),
             // Remote evaluation has no shared payload: each user is ready once prepared.
             ready: watch::Sender::new(loaded || self.eval.remote_eval),
+            status_tx: watch::Sender::new(status),
             stale: AtomicBool::new(false),
             refresh_requested: AtomicBool::new(false),
             demand: RefreshTrigger::new(),

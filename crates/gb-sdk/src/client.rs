@@ -109,6 +109,8 @@ pub(crate) struct Shared {
     pub(crate) dedup: Dedup,
     pub(crate) health: Mutex<Health>,
     pub(crate) ready: watch::Sender<bool>,
+    /// The status, for [`GrowthBook::status_changes`] (kept equal to `health.status`).
+    pub(crate) status_tx: watch::Sender<Status>,
     /// Set when the features outlived the cache TTL (stale-while-revalidate).
     pub(crate) stale: AtomicBool,
     pub(crate) refresh_requested: AtomicBool,
@@ -139,6 +141,7 @@ impl Shared {
             let mut h = self.health.lock().unwrap_or_else(PoisonError::into_inner);
             h.status = if fresh { Status::Ready } else { Status::Stale };
             h.updated_at = Some(SystemTime::now());
+            self.publish(h.status);
         }
         if fresh {
             self.stale.store(false, Ordering::Relaxed);
@@ -158,6 +161,7 @@ impl Shared {
             h.status = Status::Ready;
         }
         h.updated_at = Some(SystemTime::now());
+        self.publish(h.status);
     }
 
     /// The features outlived the cache TTL: the next evaluation asks for one revalidation.
@@ -168,6 +172,7 @@ impl Shared {
         if h.status == Status::Ready {
             h.status = Status::Stale;
         }
+        self.publish(h.status);
     }
 
     /// A refresh failed: the last good features are kept.
@@ -180,6 +185,17 @@ impl Shared {
             h.status = if loaded { Status::Stale } else { Status::Error };
         }
         h.last_error = Some(err);
+        self.publish(h.status);
+    }
+
+    /// Tells status watchers (only when the status changed). Called with `health` locked, so
+    /// watchers see the changes in order.
+    fn publish(&self, status: Status) {
+        self.status_tx.send_if_modified(|s| {
+            let changed = *s != status;
+            *s = status;
+            changed
+        });
     }
 
     /// Called on every evaluation: asks for a background revalidation once the features are
@@ -379,6 +395,23 @@ impl GrowthBook {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .status
+    }
+
+    /// A channel that holds the status and wakes on each change (`changed().await`, or
+    /// `has_changed()` without a runtime): for readiness probes and alerts.
+    ///
+    /// ```
+    /// # fn main() -> gb_sdk::Result<()> {
+    /// let client = gb_sdk::GrowthBook::builder()
+    ///     .payload(serde_json::json!({"features": {}}))
+    ///     .build()?;
+    /// let status = client.status_changes();
+    /// assert_eq!(*status.borrow(), gb_sdk::Status::Ready);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn status_changes(&self) -> watch::Receiver<Status> {
+        self.shared().status_tx.subscribe()
     }
 
     /// The most recent refresh failure (kept until the next one; a later success does not clear

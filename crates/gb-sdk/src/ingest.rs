@@ -33,8 +33,8 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::error::{Error, Result};
 use crate::event_size::{MAX_EVENT_DEPTH, event_bytes};
-use crate::js_string::js_string;
 use crate::feature_result::FeatureResult;
+use crate::js_string::js_string;
 use crate::result::{ExperimentResult, Reason};
 use crate::tracking::{Plugin, guarded};
 use crate::user::UserContext;

@@ -8,7 +8,9 @@ mod client;
 mod deferred;
 mod detail;
 mod error;
+mod eval_all;
 mod event_size;
+mod experiment_builder;
 mod feature_result;
 mod ingest;
 mod inputs;
@@ -18,17 +20,23 @@ mod layer;
 mod request;
 mod result;
 mod sticky_writer;
+pub mod testing;
 mod tracking;
 mod updates;
 mod user;
 
+pub use attributes::{Attributes, AttributesError};
 pub use builder::{
     DEFAULT_API_HOST, DEFAULT_CACHE_TTL, DEFAULT_DEDUP_CAPACITY, DEFAULT_STICKY_TIMEOUT,
     GrowthBookBuilder, RefreshStrategy,
 };
 pub use client::{GrowthBook, Status};
 pub use deferred::{DEFERRED_TRACKING_CAPACITY, DeferredTrackingCall};
+pub use detail::{EvaluationError, EvaluationReason, FeatureDetail};
 pub use error::{Error, Result, Source};
+pub use eval_all::AllResults;
+pub use experiment_builder::{ExperimentBuilder, ExperimentError};
+pub use feature_result::FeatureResult;
 /// The feature caches live beside the payload engine in gb-transport (a third-party cache
 /// depends on gb-transport only); re-exported here.
 pub use gb_transport::cache;
@@ -47,9 +55,6 @@ pub use ingest::{
 #[cfg(feature = "tower")]
 pub use layer::{GrowthBookLayer, GrowthBookService};
 pub use request::{RequestContext, RequestInfo, browser_and_device};
-pub use attributes::{Attributes, AttributesError};
-pub use detail::{EvaluationError, EvaluationReason, FeatureDetail};
-pub use feature_result::FeatureResult;
 pub use result::{ExperimentResult, Reason};
 pub use tracking::{FeatureUsageCallback, Plugin, TrackingCallback};
 pub use user::UserContext;

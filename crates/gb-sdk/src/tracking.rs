@@ -17,8 +17,8 @@ use gb_core::{Experiment, Observer};
 use serde_json::{Map, Value};
 
 use crate::client::GrowthBook;
-use crate::js_string::js_string;
 use crate::feature_result::FeatureResult;
+use crate::js_string::js_string;
 use crate::result::ExperimentResult;
 use crate::user::UserContext;
 

@@ -14,7 +14,14 @@ use crate::error::Error;
 /// Compiles a payload on a blocking thread (a payload of hundreds of regexes can take seconds
 /// to compile; the async workers keep running meanwhile).
 async fn compile(payload: Payload) -> Option<FeatureSet> {
-    match tokio::task::spawn_blocking(move || FeatureSet::from_value(payload.value())).await {
+    let span = tracing::info_span!("growthbook.compile", features = tracing::field::Empty);
+    let compiling = move || {
+        let _entered = span.enter();
+        let features = FeatureSet::from_value(payload.value());
+        span.record("features", features.len());
+        features
+    };
+    match tokio::task::spawn_blocking(compiling).await {
         Ok(features) => Some(features),
         Err(e) => {
             tracing::error!(error = %e, "compiling a payload failed; keeping the current features");
@@ -35,10 +42,14 @@ pub(crate) async fn apply_updates(shared: Arc<Shared>, handle: StreamHandle) {
             changed = updates.changed() => {
                 if changed.is_err() { break; }
                 let latest = updates.borrow_and_update().clone();
-                if let Some(update) = latest
-                    && let Some(features) = compile(update.payload).await
-                {
-                    shared.install(features, update.fresh);
+                if let Some(update) = latest {
+                    let span = tracing::info_span!("growthbook.refresh", fresh = update.fresh);
+                    let apply = async {
+                        if let Some(features) = compile(update.payload).await {
+                            shared.install(features, update.fresh);
+                        }
+                    };
+                    tracing::Instrument::instrument(apply, span).await;
                 }
             }
             changed = status.changed() => {

@@ -19,6 +19,7 @@ use crate::client::{Shared, Snapshot};
 use crate::deferred::{Deferred, DeferredTrackingCall};
 use crate::detail::{FeatureDetail, detail_of};
 use crate::error::Error;
+use crate::eval_all::{AllResults, AllShared, HeldAll};
 use crate::feature_result::{FeatureResult, Held, SharedResult};
 use crate::inputs::{EvalCart, Overrides, UserInputs};
 use crate::result::{ExperimentResult, Reason};
@@ -47,7 +48,10 @@ impl fmt::Debug for UserContext {
         f.debug_struct("UserContext")
             .field("attributes", &self.inputs.attributes)
             .field("url", &self.inputs.overrides.url)
-            .field("forced_variations", &self.inputs.overrides.forced_variations)
+            .field(
+                "forced_variations",
+                &self.inputs.overrides.forced_variations,
+            )
             .field("forced_features", &self.inputs.overrides.forced_features)
             .field("sticky", &self.sticky.is_some())
             .field("remote", &self.remote.is_some())
@@ -191,7 +195,8 @@ impl UserContext {
     /// [`Error::NoRuntime`] when polled outside a tokio runtime (use
     /// [`prepare_blocking`](Self::prepare_blocking) there).
     pub async fn prepare(mut self) -> Result<Self, Error> {
-        self.load().await?;
+        let span = tracing::info_span!("growthbook.prepare");
+        tracing::Instrument::instrument(self.load(), span).await?;
         Ok(self)
     }
 
@@ -314,7 +319,7 @@ impl UserContext {
         user: &User<'s>,
         reason: Reason,
         call: impl FnOnce(&User<'s>, Option<&mut StickyBucketDocs>, &mut Collector<'s>) -> R,
-        finish: impl FnOnce(&R, Reason) -> T,
+        finish: impl FnOnce(R, Reason) -> T,
     ) -> T {
         let shared = &*self.shared;
         shared.touch();
@@ -323,7 +328,7 @@ impl UserContext {
         let (out, changed) = match &self.sticky {
             None => {
                 let r = call(user, None, &mut collector);
-                (finish(&r, reason), None)
+                (finish(r, reason), None)
             }
             Some(docs) => {
                 let mut docs = docs.lock().unwrap_or_else(PoisonError::into_inner);
@@ -331,7 +336,7 @@ impl UserContext {
                 // Per-request documents keep their changes for `take_sticky_changes`.
                 let changed =
                     (!self.sticky_local && docs.has_changes()).then(|| docs.take_changed());
-                (finish(&r, reason), changed)
+                (finish(r, reason), changed)
             }
         };
         if let Some(changed) = changed {
@@ -393,7 +398,7 @@ impl UserContext {
             &self.core_user(),
             snap.reason(),
             |user, docs, obs| snap.features.eval_feature_with(key, user, docs, obs),
-            finish,
+            |r, reason| finish(&r, reason),
         )
     }
 
@@ -440,11 +445,39 @@ impl UserContext {
                     &user,
                     reason,
                     |user, docs, obs| features.eval_feature_with(key, user, docs, obs),
-                    |r, _| r.clone(),
+                    |r, _| r,
                 )
             })
         });
         FeatureResult::shared(inner, reason)
+    }
+
+    /// Every feature in one pass, keyed by feature (see [`AllResults`]): the same results as
+    /// [`eval_feature`](Self::eval_feature) on each key, sharing the per-user work.
+    pub fn eval_all(&self) -> AllResults {
+        let cart = self.cart();
+        let reason = cart.snap.reason();
+        let plain = self.is_plain();
+        let inner = AllShared::attach_to_cart(cart, |c| {
+            let user = c.inputs.user();
+            let features = &c.snap.features;
+            let mut out = Vec::with_capacity(features.len());
+            if plain {
+                self.shared.touch();
+                features.eval_all_with(&user, None, &mut (), |k, r| out.push((k, r)));
+                return HeldAll(out);
+            }
+            HeldAll(self.evaluate(
+                &user,
+                reason,
+                |user, docs, obs| {
+                    features.eval_all_with(user, docs, obs, |k, r| out.push((k, r)));
+                    out
+                },
+                |out, _| out,
+            ))
+        });
+        AllResults::new(inner, reason)
     }
 
     /// The feature's value as `T` with why it has it: the feature's value, or `default` with
@@ -461,7 +494,7 @@ impl UserContext {
             &self.core_user(),
             snap.reason(),
             |user, docs, obs| snap.features.run_with(experiment, user, docs, obs),
-            |r, _| ExperimentResult::from_core(r),
+            |r, _| ExperimentResult::from_core(&r),
         )
     }
 

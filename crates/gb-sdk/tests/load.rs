@@ -101,7 +101,9 @@ fn eight_threads_while_swapping_every_10ms() {
     assert!(total > 1000, "threads made progress: {total}");
     assert_eq!(client.version(), swaps + 1);
     assert_eq!(
-        client.user(gb_sdk::Attributes::new()).feature_value("x", -2i64),
+        client
+            .user(gb_sdk::Attributes::new())
+            .feature_value("x", -2i64),
         swaps as i64
     );
     eprintln!("{total} evaluations during {swaps} swaps");
