@@ -2,11 +2,13 @@
 //! workload, next to the same evaluations on gb-core directly, in the same run.
 #![allow(missing_docs, clippy::unwrap_used, reason = "benchmark")]
 
+extern crate alloc;
+
+use alloc::sync::Arc;
 use core::hint::black_box;
+use core::time::Duration;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::sync::Arc;
-use std::time::Duration;
 
 use benches::{core_pass, load_workload};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -67,7 +69,7 @@ fn sdk_vs_core(c: &mut Criterion) {
                 let user = gb_core::User::new(attrs);
                 for k in &keys {
                     let r = fs.eval_feature(k, &user);
-                    n += usize::from(black_box(&r).rule_id.len());
+                    n += black_box(&r).rule_id.len();
                 }
             }
             black_box(n)
@@ -79,7 +81,7 @@ fn sdk_vs_core(c: &mut Criterion) {
             for user in &users {
                 for k in &keys {
                     let r = user.eval_feature(k);
-                    n += usize::from(black_box(&r).rule_id().len());
+                    n += black_box(&r).rule_id().len();
                 }
             }
             black_box(n)

@@ -2,6 +2,8 @@
 //! data, the experiment builder, status changes.
 #![allow(clippy::unwrap_used, reason = "test")]
 
+extern crate alloc;
+
 use std::path::PathBuf;
 
 use gb_sdk::serde_json::{self, Value, json};
@@ -147,7 +149,7 @@ fn a_users_test_with_test_data() {
 /// The in-memory transport drives the real refresh pipeline (no socket).
 #[tokio::test]
 async fn static_transport_serves_the_pipeline() {
-    let transport = std::sync::Arc::new(StaticTransport::new(
+    let transport = alloc::sync::Arc::new(StaticTransport::new(
         &TestData::new().feature("f", "one").payload(),
     ));
     let client = GrowthBook::builder()
@@ -156,12 +158,12 @@ async fn static_transport_serves_the_pipeline() {
         .build()
         .unwrap();
     let mut status = client.status_changes();
-    assert!(client.ready(std::time::Duration::from_secs(5)).await);
+    assert!(client.ready(core::time::Duration::from_secs(5)).await);
     assert!(transport.fetches() >= 1);
     let user = client.user(Attributes::new().insert("id", "1"));
     assert_eq!(user.feature_value("f", String::new()), "one");
     tokio::time::timeout(
-        std::time::Duration::from_secs(5),
+        core::time::Duration::from_secs(5),
         status.wait_for(|s| *s == Status::Ready),
     )
     .await
