@@ -35,9 +35,9 @@ impl FeatureSet {
         mut each: impl FnMut(&'a str, FeatureResult<'a>),
     ) {
         let mut ev = Ev::new(self, user, sticky, observer);
-        for key in self.features.keys() {
+        for feature in self.features.iter() {
             ev.next_feature();
-            each(key, ev.eval_feature(key));
+            each(&feature.key, ev.eval_known(feature));
         }
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::bucket::{Range, choose_variation, in_range, query_string_override};
 use crate::context::User;
 use crate::experiment::{Experiment, Filter, ParentCondition};
-use crate::feature::{FeatureSet, ForceRule, RuleKind};
+use crate::feature::{Feature, FeatureSet, ForceRule, RuleKind};
 use crate::memo::{Budget, Memo};
 use crate::result::{BanditInfo, ExperimentResult, FeatureResult, FeatureSource, is_truthy};
 use crate::sticky::{StickyAssignmentsDocument, StickyBucketDocs, attribute_key};
@@ -240,7 +240,21 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
         self.budget = Budget::default();
     }
 
+    /// Evaluates `feature` (already looked up) as a top-level feature.
+    pub(crate) fn eval_known(&mut self, feature: &'a Feature) -> FeatureResult<'a> {
+        self.feature_in(&feature.key, Some(feature), None)
+    }
+
     fn feature(&mut self, id: &str, stack: Option<&Stack<'_>>) -> FeatureResult<'a> {
+        self.feature_in(id, None, stack)
+    }
+
+    fn feature_in(
+        &mut self,
+        id: &str,
+        known: Option<&'a Feature>,
+        stack: Option<&Stack<'_>>,
+    ) -> FeatureResult<'a> {
         self.obs.on_trace(Trace::Feature { key: id });
         let depth = stack.map_or(0, |s| s.depth + 1);
         if Stack::contains(stack, id) || depth > MAX_PREREQUISITE_DEPTH {
@@ -250,7 +264,7 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
             return self.result(id, v, FeatureSource::Override, "");
         }
         let fs = self.fs;
-        let Some(feature) = fs.features.get(id) else {
+        let Some(feature) = known.or_else(|| fs.features.get(id)) else {
             return self.result(id, &NULL, FeatureSource::UnknownFeature, "");
         };
         let fkey: &'a str = &feature.key;

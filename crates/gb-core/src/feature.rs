@@ -267,6 +267,11 @@ impl FeatureTable {
         self.entries.len()
     }
 
+    /// The features, in payload order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Feature> {
+        self.entries.iter()
+    }
+
     pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|f| &*f.key)
     }
