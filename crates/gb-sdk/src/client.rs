@@ -335,7 +335,7 @@ impl GrowthBook {
     }
 
     /// The feature's value for the default attributes, or `default`.
-    pub fn feature_value<T: DeserializeOwned>(&self, key: &str, default: T) -> T {
+    pub fn feature_value<T: DeserializeOwned + 'static>(&self, key: &str, default: T) -> T {
         self.default_user().feature_value(key, default)
     }
 

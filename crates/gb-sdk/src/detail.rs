@@ -94,8 +94,21 @@ impl<T> FeatureDetail<T> {
     }
 }
 
+/// `v` as `T` (`None` if it does not deserialize). A `serde_json::Value` is cloned directly,
+/// which is several times cheaper than deserializing it from itself.
+pub(crate) fn typed<T: serde::de::DeserializeOwned + 'static>(v: &serde_json::Value) -> Option<T> {
+    let mut out: Option<T> = None;
+    if let Some(slot) =
+        (&mut out as &mut dyn core::any::Any).downcast_mut::<Option<serde_json::Value>>()
+    {
+        *slot = Some(v.clone());
+        return out;
+    }
+    T::deserialize(v).ok()
+}
+
 /// The detail of a borrowed result: `T` from the value, else `default` with the reason why.
-pub(crate) fn detail_of<T: serde::de::DeserializeOwned>(
+pub(crate) fn detail_of<T: serde::de::DeserializeOwned + 'static>(
     r: &gb_core::FeatureResult<'_>,
     reason: Reason,
     default: T,
@@ -104,9 +117,9 @@ pub(crate) fn detail_of<T: serde::de::DeserializeOwned>(
     let value = if why.is_default_fallback() || r.value.is_null() {
         default
     } else {
-        match T::deserialize(r.value) {
-            Ok(v) => v,
-            Err(_) => {
+        match typed(r.value) {
+            Some(v) => v,
+            None => {
                 why = EvaluationReason::TypeMismatch;
                 default
             }

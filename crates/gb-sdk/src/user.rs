@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use crate::client::{Shared, Snapshot};
 use crate::deferred::{Deferred, DeferredTrackingCall};
-use crate::detail::{FeatureDetail, detail_of};
+use crate::detail::{FeatureDetail, detail_of, typed};
 use crate::error::Error;
 use crate::eval_all::{AllResults, AllShared, HeldAll};
 use crate::feature_result::{FeatureResult, Held, SharedResult};
@@ -34,6 +34,8 @@ pub struct UserContext {
     shared: Arc<Shared>,
     /// Attributes, URL and forced values; shared with the results that borrow them.
     inputs: Arc<UserInputs>,
+    /// The last cart results borrowed from (snapshot + inputs), reused while both are current.
+    cart: arc_swap::ArcSwapOption<EvalCart>,
     sticky: Option<Mutex<StickyBucketDocs>>,
     /// Whether the documents came from [`with_sticky_docs`](Self::with_sticky_docs): their
     /// changes are kept for [`take_sticky_changes`](Self::take_sticky_changes) instead of
@@ -78,6 +80,7 @@ impl UserContext {
                 qa_mode: config.qa_mode,
                 enabled: config.enabled,
             }),
+            cart: arc_swap::ArcSwapOption::empty(),
             sticky: None,
             sticky_local: false,
             remote: None,
@@ -296,14 +299,26 @@ impl UserContext {
 
     /// The snapshot and inputs, shared, for results that outlive this call.
     fn cart(&self) -> Arc<EvalCart> {
+        {
+            let current = self.snapshot();
+            let cached = self.cart.load();
+            if let Some(c) = &*cached
+                && core::ptr::eq(&*c.snap, &*current)
+                && Arc::ptr_eq(&c.inputs, &self.inputs)
+            {
+                return Arc::clone(c);
+            }
+        }
         let snap = match &self.remote {
             Some(s) => Arc::clone(s),
             None => self.shared.snapshot.load_full(),
         };
-        Arc::new(EvalCart {
+        let cart = Arc::new(EvalCart {
             snap,
             inputs: Arc::clone(&self.inputs),
-        })
+        });
+        self.cart.store(Some(Arc::clone(&cart)));
+        cart
     }
 
     /// Whether an evaluation has nothing to observe and nothing to lock.
@@ -415,12 +430,12 @@ impl UserContext {
 
     /// The feature's value as `T`; `default` when the feature is unknown, its value is
     /// `null`, it does not deserialize as `T`, or features are not loaded yet.
-    pub fn feature_value<T: DeserializeOwned>(&self, key: &str, default: T) -> T {
+    pub fn feature_value<T: DeserializeOwned + 'static>(&self, key: &str, default: T) -> T {
         self.with_feature(key, |r, _| {
             if r.value.is_null() {
                 None
             } else {
-                T::deserialize(r.value).ok()
+                typed(r.value)
             }
         })
         .unwrap_or(default)
@@ -483,7 +498,11 @@ impl UserContext {
     /// The feature's value as `T` with why it has it: the feature's value, or `default` with
     /// the reason it applies ([`EvaluationReason::TypeMismatch`](crate::EvaluationReason),
     /// `UnknownFeature`, `NotReady`, ...).
-    pub fn feature_detail<T: DeserializeOwned>(&self, key: &str, default: T) -> FeatureDetail<T> {
+    pub fn feature_detail<T: DeserializeOwned + 'static>(
+        &self,
+        key: &str,
+        default: T,
+    ) -> FeatureDetail<T> {
         self.with_feature(key, |r, reason| detail_of(r, reason, default))
     }
 
