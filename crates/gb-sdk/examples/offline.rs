@@ -14,10 +14,9 @@ fn main() -> gb_sdk::Result<()> {
         .build()?;
     for country in ["NZ", "US"] {
         let user = client.user(
-            json!({"id": "42", "country": country})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
+            gb_sdk::Attributes::new()
+                .insert("id", "42")
+                .insert("country", country),
         );
         println!(
             "{country}: new-checkout={} max-items={}",

@@ -3,7 +3,6 @@
 //!
 //! `GB_API_HOST=http://localhost:3300 GB_CLIENT_KEY=sdk-... cargo run -p gb-sdk --example remote_eval`
 use gb_sdk::GrowthBook;
-use gb_sdk::serde_json::json;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> gb_sdk::Result<()> {
@@ -15,10 +14,9 @@ async fn main() -> gb_sdk::Result<()> {
         .build()?;
     let user = client
         .user(
-            json!({"id": "123", "country": "NZ"})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
+            gb_sdk::Attributes::new()
+                .insert("id", "123")
+                .insert("country", "NZ"),
         )
         .with_url("https://example.com/pricing")
         .prepare()
