@@ -247,3 +247,35 @@ fn the_experiment_builder_reports_invalid_input() {
         assert!(text.contains(needle), "{needle:?} missing from {text}");
     }
 }
+
+/// A context reuses what its results share only while it is current: a new payload, new
+/// attributes or a new URL are seen at once, and an earlier result keeps its own snapshot.
+#[test]
+fn shared_results_follow_the_snapshot_and_the_inputs() {
+    let client = TestData::new()
+        .feature("f", 1)
+        .feature_for("f", "plan", "pro", 2)
+        .client()
+        .unwrap();
+    let mut user = client.user(Attributes::new().insert("id", "1"));
+    let before = user.eval_feature("f");
+    assert_eq!(before.value(), &json!(1));
+    TestData::new().feature("f", 3).apply(&client).unwrap();
+    let after = user.eval_feature("f");
+    assert_eq!((before.value(), after.value()), (&json!(1), &json!(3)));
+    TestData::new()
+        .feature("f", 1)
+        .feature_for("f", "plan", "pro", 2)
+        .apply(&client)
+        .unwrap();
+    user.set_attributes(Attributes::new().insert("plan", "pro").into_map());
+    assert_eq!(user.eval_feature("f").value(), &json!(2));
+    let forced = user.with_forced_features(json!({"f": 9}).as_object().unwrap().clone());
+    assert_eq!(forced.eval_feature("f").value(), &json!(9));
+    assert_eq!(forced.eval_all().value("f"), Some(&json!(9)));
+    assert_eq!(
+        before.value(),
+        &json!(1),
+        "an earlier result keeps its snapshot"
+    );
+}
