@@ -4,7 +4,7 @@
 use core::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use gb_core::{HashVersion, bucket_ranges, choose_variation, hash};
+use gb_core::{bucket::bucket_ranges, bucket::choose_variation, hash::HashVersion, hash::hash};
 
 fn hashing(c: &mut Criterion) {
     let id = "f5057fee-4c3e-f459-02dd-21250b729601";

@@ -2,8 +2,9 @@
 
 use gb_condition::eval_condition;
 use gb_core::{
-    Experiment, FeatureSet, HashVersion, StickyAssignmentsDocument, StickyBucketDocs, User,
-    bucket_ranges, choose_variation, equal_weights, hash, in_namespace, query_string_override,
+    Experiment, FeatureSet, StickyAssignmentsDocument, StickyBucketDocs, User,
+    bucket::bucket_ranges, bucket::choose_variation, bucket::equal_weights, bucket::in_namespace,
+    bucket::query_string_override, hash::HashVersion, hash::hash,
 };
 use serde_json::{Map, Value, json};
 
@@ -273,7 +274,7 @@ pub(crate) fn sticky_case(
     let wanted: Vec<String> = fs
         .sticky_bucket_attributes(user)
         .iter()
-        .map(|(a, v)| gb_core::attribute_key(a, v))
+        .map(|(a, v)| gb_core::sticky::attribute_key(a, v))
         .collect();
     let mut docs =
         StickyBucketDocs::from_docs(stored.into_iter().filter(|d| wanted.contains(&d.key())));

@@ -3,7 +3,10 @@
 use core::fmt::Write as _;
 use std::io::Write;
 
-use gb_core::{FeatureResult, Observer, Range, Trace, User, choose_variation};
+use gb_core::bucket::{Range, choose_variation};
+use gb_core::trace::{HashStep, RuleKind};
+use gb_core::warning::WarningKind;
+use gb_core::{FeatureResult, Observer, Trace, User, Warning};
 use serde_json::Value;
 
 use crate::eval::experiment_note;
@@ -89,9 +92,6 @@ struct Frame<'p> {
     indent: usize,
     /// The feature's rules in the payload JSON.
     rules: &'p [Value],
-    /// The payload indexes of the rules gb-core disabled (they are not evaluated, so a traced
-    /// rule index counts only the others).
-    disabled: Vec<usize>,
     /// The rule being evaluated, in the payload JSON.
     rule: Option<&'p Value>,
     /// Whether a rule is open (its lines are indented one more).
@@ -102,14 +102,14 @@ struct Frame<'p> {
 #[derive(Debug)]
 struct Explainer<'p> {
     payload: &'p Value,
-    /// gb-core's compile warnings (`feature "k" rule 3 disabled: ...`).
-    warnings: &'p [String],
+    /// gb-core's compile warnings (rules it disabled are listed under their feature).
+    warnings: &'p [Warning],
     stack: Vec<Frame<'p>>,
     text: String,
 }
 
 impl<'p> Explainer<'p> {
-    fn new(payload: &'p Value, warnings: &'p [String]) -> Self {
+    fn new(payload: &'p Value, warnings: &'p [Warning]) -> Self {
         Explainer {
             payload,
             warnings,
@@ -152,39 +152,26 @@ impl<'p> Explainer<'p> {
             );
         }
         self.line(indent, &head);
-        let prefix = format!("feature {key:?} rule ");
-        let mut disabled = Vec::new();
-        for w in self.warnings {
-            let Some((i, why)) = w
-                .strip_prefix(&prefix)
-                .and_then(|r| r.split_once(" disabled"))
-            else {
-                continue;
-            };
-            let Ok(i) = i.parse() else { continue };
-            disabled.push(i);
-            self.line(indent + 1, &format!("rule {i}: disabled{why}"));
+        let warnings = self.warnings;
+        for w in warnings {
+            if let (WarningKind::RuleDisabled, Some(i)) = (w.kind, w.rule)
+                && w.feature.as_deref() == Some(key)
+            {
+                self.line(indent + 1, &format!("rule {i}: disabled: {}", w.message));
+            }
         }
         self.stack.push(Frame {
             indent,
             rules,
-            disabled,
             rule: None,
             in_rule: false,
         });
     }
 
-    fn rule_start(&mut self, index: usize, id: &str, kind: &str) {
+    fn rule_start(&mut self, index: usize, id: &str, kind: RuleKind) {
         let indent = self.inner();
-        let mut index = index;
         if let Some(f) = self.stack.last_mut() {
-            // The traced index skips disabled rules; show the rule's index in the payload.
-            if let Some(i) = (0..f.rules.len())
-                .filter(|i| !f.disabled.contains(i))
-                .nth(index)
-            {
-                index = i;
-            }
+            // The traced index is the rule's index in the payload.
             f.rule = f.rules.get(index);
             f.in_rule = true;
         }
@@ -194,8 +181,8 @@ impl<'p> Explainer<'p> {
             format!(" {id}")
         };
         let kind = match kind {
-            "skip" => "no force value or variations",
-            k => k,
+            RuleKind::Skip => "no force value or variations",
+            k => k.as_str(),
         };
         self.line(indent, &format!("rule {index}{shown_id} ({kind})"));
     }
@@ -240,7 +227,7 @@ impl<'p> Explainer<'p> {
     #[allow(clippy::too_many_arguments, reason = "the fields of one trace event")]
     fn hash(
         &mut self,
-        step: &str,
+        step: HashStep,
         attribute: &str,
         value: Option<&Value>,
         hash: Option<f64>,
@@ -249,7 +236,7 @@ impl<'p> Explainer<'p> {
         passed: bool,
     ) {
         let mut s = match step {
-            "namespace" => {
+            HashStep::Namespace => {
                 let ns = self
                     .rule_field("namespace")
                     .and_then(|n| n.get(0))
@@ -258,8 +245,8 @@ impl<'p> Explainer<'p> {
                     .unwrap_or_default();
                 format!("namespace{ns}: ")
             }
-            "experiment" => "bucket: ".to_owned(),
-            other => format!("{other}: "),
+            HashStep::Experiment => "bucket: ".to_owned(),
+            other => format!("{}: ", other.as_str()),
         };
         let Some(value) = value else {
             let _ = write!(
@@ -277,7 +264,7 @@ impl<'p> Explainer<'p> {
             let _ = write!(s, ", coverage {c}");
         }
         match (step, hash) {
-            ("experiment", Some(h)) => match choose_variation(h, ranges) {
+            (HashStep::Experiment, Some(h)) => match choose_variation(h, ranges) {
                 Some(v) => {
                     let (a, b) = ranges[v];
                     let _ = write!(s, " -> variation {v} (range [{a}, {b}))");
@@ -338,7 +325,7 @@ impl Observer<'_> for Explainer<'_> {
             Trace::RuleStart {
                 index, id, kind, ..
             } => self.rule_start(index, id, kind),
-            Trace::Rule { outcome, .. } => self.rule_end(outcome),
+            Trace::Rule { outcome, .. } => self.rule_end(outcome.as_str()),
             Trace::Condition { passed } => self.condition(passed),
             Trace::Prerequisite {
                 id,
@@ -366,6 +353,7 @@ impl Observer<'_> for Explainer<'_> {
                 bucket,
             } => {
                 let b = bucket.map(|b| format!(" (hash {b})")).unwrap_or_default();
+                let outcome = outcome.as_str();
                 self.line(self.inner(), &format!("experiment {key:?}: {outcome}{b}"));
             }
             Trace::Value {

@@ -51,9 +51,14 @@ pub(crate) fn read_json(path: &Path, what: &str) -> Result<Value, CliError> {
 
 /// Loads a payload file: a GrowthBook payload (decrypted with `key` if it has encrypted
 /// sections), or a workload file `{payload, users}` whose `payload` is one.
+///
+/// The text is parsed by gb-core's loader ([`FeatureSet::parse_json`]), so JSON nested too
+/// deeply has its deep part cut off (with a warning) instead of failing.
 pub(crate) fn load_payload(path: &Path, key: Option<&str>) -> Result<Loaded, CliError> {
-    let mut json = read_json(path, "payload")?;
+    let text = read(path, "payload")?;
     let shown = path.display();
+    let mut json = FeatureSet::parse_json(&text)
+        .map_err(|e| err!("payload file {shown} is not valid JSON: {e}"))?;
     if !json.is_object() {
         return Err(err!("payload file {shown} is not a JSON object"));
     }
@@ -79,7 +84,7 @@ pub(crate) fn load_payload(path: &Path, key: Option<&str>) -> Result<Loaded, Cli
     };
     let keys = features.keys().cloned().collect();
     Ok(Loaded {
-        set: FeatureSet::from_value(&json),
+        set: FeatureSet::from_owned_value(json.clone()),
         keys,
         json,
     })

@@ -8,8 +8,9 @@
 
 use std::io::Write;
 
+use gb_core::gb_condition::is_truthy;
 use gb_core::gb_condition::{Condition, Warning};
-use gb_core::is_truthy;
+use gb_core::warning::WarningKind;
 use serde_json::{Map, Value, json};
 
 use crate::LintArgs;
@@ -46,7 +47,7 @@ pub(crate) fn run(a: &LintArgs, out: &mut impl Write) -> Result<bool, crate::Fai
 }
 
 /// All findings of a payload; `load_warnings` are gb-core's (`FeatureSet::warnings`).
-pub(crate) fn lint(payload: &Value, load_warnings: &[String]) -> Vec<Finding> {
+pub(crate) fn lint(payload: &Value, load_warnings: &[gb_core::Warning]) -> Vec<Finding> {
     let mut out = Vec::new();
     let empty = Map::new();
     let features = payload["features"].as_object().unwrap_or(&empty);
@@ -97,15 +98,21 @@ pub(crate) fn lint(payload: &Value, load_warnings: &[String]) -> Vec<Finding> {
             }
         }
     }
-    // gb-core's own findings, unless they repeat a condition warning already listed.
+    // gb-core's own findings; its condition warnings are the ones listed above.
     for w in load_warnings {
-        if !out.iter().any(|f| w.contains(&f.message)) {
-            out.push(Finding {
-                kind: "disabled",
-                location: "payload".into(),
-                message: w.clone(),
-            });
+        if matches!(w.kind, WarningKind::Condition(_)) {
+            continue;
         }
+        let location = match (&w.feature, w.rule) {
+            (Some(f), Some(i)) => format!("feature {f:?} rule {i}"),
+            (Some(f), None) => format!("feature {f:?}"),
+            (None, _) => "payload".into(),
+        };
+        out.push(Finding {
+            kind: "disabled",
+            location,
+            message: w.to_string(),
+        });
     }
     out
 }

@@ -48,7 +48,14 @@ fn describe(host: &str, e: &TransportError) -> String {
         ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Config => "; check --api-host",
         _ => "",
     };
-    format!("fetching from {host}: {e}{hint}")
+    // Each level says one thing (the cause is `source()`): print the chain.
+    let mut text = format!("fetching from {host}: {e}");
+    let mut cause = core::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    format!("{text}{hint}")
 }
 
 /// Runs `gb fetch`.

@@ -573,3 +573,52 @@ fn lint_prints_structured_warnings_and_exits_1() {
     );
     gb(&["lint", "--payload", &clean]).ok();
 }
+
+#[test]
+fn eval_loads_a_payload_nested_150_deep_with_the_deep_part_cut_off() {
+    // 150 levels of `$and` (serde_json alone refuses past 128): gb-core's loader cuts the
+    // condition at its depth limit, disables it with a warning, and loads the rest.
+    let mut cond = String::from(r#"{"plan": "pro"}"#);
+    for _ in 0..150 {
+        cond = format!(r#"{{"$and": [{cond}]}}"#);
+    }
+    let payload = scratch(
+        "deep.json",
+        &format!(
+            r#"{{"features": {{
+                "deep": {{"defaultValue": 1, "rules": [{{"condition": {cond}, "force": 2}}]}},
+                "shallow": {{"defaultValue": 1, "rules": [{{"condition": {{"plan": "pro"}}, "force": 3}}]}}
+            }}}}"#
+        ),
+    );
+    let run = gb(&[
+        "eval",
+        "--payload",
+        &payload,
+        "-a",
+        r#"{"plan": "pro"}"#,
+        "--json",
+    ]);
+    let got: Value = serde_json::from_str(run.ok()).unwrap();
+    assert_eq!(
+        got["deep"]["value"], 1,
+        "the cut rule matches nobody: {got}"
+    );
+    assert_eq!(got["deep"]["source"], "defaultValue");
+    assert_eq!(got["shallow"]["value"], 3, "{got}");
+    assert!(
+        run.stderr.contains("gb: warning:") && run.stderr.contains("deep"),
+        "no warning about the cut: {}",
+        run.stderr
+    );
+    // `explain` reads it the same way.
+    let run = gb(&[
+        "explain",
+        "--payload",
+        &payload,
+        "-a",
+        r#"{"plan": "pro"}"#,
+        "deep",
+    ]);
+    assert_lines(run.ok(), &["=> 1 (defaultValue)"]);
+}

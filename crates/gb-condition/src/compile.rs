@@ -215,6 +215,18 @@ impl Compiler<'_> {
         self.warnings.push(Warning::new(kind, msg));
     }
 
+    /// Compiles a whole condition (a rule's, a saved group's): one the payload loader cut
+    /// ([`holds_cut_marker`](crate::depth::holds_cut_marker)) fails closed.
+    pub(crate) fn root(&mut self, v: &Value, depth: usize) -> R<Cond> {
+        if crate::depth::holds_cut_marker(v) {
+            return Err(Invalid(
+                WarningKind::TooDeep,
+                "condition nested too deeply to parse".into(),
+            ));
+        }
+        self.cond(v, depth)
+    }
+
     /// Compiles a top-level condition object.
     pub(crate) fn cond(&mut self, v: &Value, depth: usize) -> R<Cond> {
         if depth > MAX_DEPTH {

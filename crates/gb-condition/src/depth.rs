@@ -31,6 +31,34 @@ pub fn nests_deeper_than(v: &Value, max: usize) -> bool {
     false
 }
 
+/// The key of the marker the payload loader puts where it cut a container nested too deeply
+/// (`{"$gbTooDeep": 1}`).
+pub(crate) const CUT_MARKER: &str = "$gbTooDeep";
+
+/// Whether a cut marker is anywhere in `v`: a condition holding one is disabled (the cut
+/// part could otherwise turn, say, `$and: [...]` into a loose `$and: {}` that passes).
+/// Iterative, linear in `v`.
+pub(crate) fn holds_cut_marker(v: &Value) -> bool {
+    let mut stack: Vec<&Value> = Vec::from([v]);
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(a) => stack.extend(a.iter().filter(|c| is_container(c))),
+            Value::Object(m) => {
+                if m.contains_key(CUT_MARKER) {
+                    return true;
+                }
+                stack.extend(m.values().filter(|c| is_container(c)));
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+fn is_container(v: &Value) -> bool {
+    matches!(v, Value::Array(_) | Value::Object(_))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +72,16 @@ mod tests {
         assert!(!nests_deeper_than(&json!({"a": [1, {"b": 2}]}), 3));
         assert!(nests_deeper_than(&json!({"a": [1, {"b": {}}]}), 3));
         assert!(!nests_deeper_than(&json!([[], [[]], 1]), 3));
+    }
+
+    #[test]
+    fn finds_a_cut_marker_anywhere() {
+        assert!(holds_cut_marker(&json!({"$and": {"$gbTooDeep": 1}})));
+        assert!(holds_cut_marker(
+            &json!({"a": {"$in": [[{"$gbTooDeep": 1}]]}})
+        ));
+        assert!(!holds_cut_marker(
+            &json!({"a": "$gbTooDeep", "b": [1, {"c": 2}]})
+        ));
     }
 }

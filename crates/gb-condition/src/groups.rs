@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::compile::{Clause, Compiler, Cond, Op, Test, ValueSet, describe};
 use crate::regex::RegexBudget;
+use crate::warning::{Warning, WarningKind};
 
 /// How many condition groups may reference each other in a chain.
 pub(crate) const MAX_GROUP_CHAIN: usize = 32;
@@ -70,10 +71,25 @@ impl SavedGroups {
         warnings: &mut Vec<String>,
         regex_budget: &mut RegexBudget,
     ) -> Self {
+        let mut w = Vec::new();
+        let groups = Self::compile_with_diagnostics_and_budget(v, &mut w, regex_budget);
+        warnings.extend(w.into_iter().map(|w| w.message));
+        groups
+    }
+
+    /// Like [`SavedGroups::compile_with_budget`], appending a structured [`Warning`] per
+    /// problem (kind [`WarningKind::SavedGroup`], or the kind a condition group's condition
+    /// gave).
+    pub fn compile_with_diagnostics_and_budget(
+        v: &Value,
+        warnings: &mut Vec<Warning>,
+        regex_budget: &mut RegexBudget,
+    ) -> Self {
+        let sg = |m: String| Warning::new(WarningKind::SavedGroup, m);
         let mut groups = BTreeMap::new();
         let Value::Object(m) = v else {
             if !v.is_null() {
-                warnings.push("savedGroups must be an object; ignored".into());
+                warnings.push(sg("savedGroups must be an object; ignored".into()));
             }
             return Self { groups };
         };
@@ -89,48 +105,49 @@ impl SavedGroups {
                         values: match o.get("values") {
                             Some(Value::Array(items)) => Some(ValueSet::new(items, false)),
                             _ => {
-                                warnings.push(format!("saved group {id:?}: list without values"));
+                                warnings
+                                    .push(sg(format!("saved group {id:?}: list without values")));
                                 None
                             }
                         },
                     },
-                    Some("condition") => match o.get("condition") {
-                        // JS: `!entry.condition || typeof entry.condition !== "object"`
-                        // matches nobody; an array is an object there.
-                        Some(c @ (Value::Object(_) | Value::Array(_))) => {
-                            let mut found = Vec::new();
-                            let mut comp = Compiler {
-                                warnings: &mut found,
-                                regex_budget,
-                            };
-                            let g = match comp.cond(c, 1) {
-                                Ok(c) => Group::Condition(Some(c)),
-                                Err(e) => {
-                                    found.push(describe(&e));
-                                    Group::Condition(None)
-                                }
-                            };
-                            warnings.extend(
-                                found
-                                    .into_iter()
-                                    .map(|w| format!("saved group {id:?}: {w}")),
-                            );
-                            g
+                    Some("condition") => {
+                        match o.get("condition") {
+                            // JS: `!entry.condition || typeof entry.condition !== "object"`
+                            // matches nobody; an array is an object there.
+                            Some(c @ (Value::Object(_) | Value::Array(_))) => {
+                                let mut found = Vec::new();
+                                let mut comp = Compiler {
+                                    warnings: &mut found,
+                                    regex_budget,
+                                };
+                                let g = match comp.root(c, 1) {
+                                    Ok(c) => Group::Condition(Some(c)),
+                                    Err(e) => {
+                                        found.push(describe(&e));
+                                        Group::Condition(None)
+                                    }
+                                };
+                                warnings.extend(found.into_iter().map(|w| {
+                                    Warning::new(w.kind, format!("saved group {id:?}: {w}"))
+                                }));
+                                g
+                            }
+                            _ => {
+                                warnings.push(sg(format!(
+                                    "saved group {id:?}: condition group without a condition"
+                                )));
+                                Group::Condition(None)
+                            }
                         }
-                        _ => {
-                            warnings.push(format!(
-                                "saved group {id:?}: condition group without a condition"
-                            ));
-                            Group::Condition(None)
-                        }
-                    },
+                    }
                     _ => {
-                        warnings.push(format!("saved group {id:?}: unknown type"));
+                        warnings.push(sg(format!("saved group {id:?}: unknown type")));
                         Group::Other
                     }
                 },
                 _ => {
-                    warnings.push(format!("saved group {id:?}: malformed entry"));
+                    warnings.push(sg(format!("saved group {id:?}: malformed entry")));
                     Group::Other
                 }
             };
@@ -187,7 +204,10 @@ fn test_references<'c>(t: &'c Test, f: &mut impl FnMut(&'c str)) {
 
 /// Disables (matches nobody, with a warning) every condition group from which a loop of
 /// references, or a chain of more than [`MAX_GROUP_CHAIN`] condition groups, is reachable.
-fn disable_loops_and_long_chains(groups: &mut BTreeMap<String, Group>, warnings: &mut Vec<String>) {
+fn disable_loops_and_long_chains(
+    groups: &mut BTreeMap<String, Group>,
+    warnings: &mut Vec<Warning>,
+) {
     let ids: Vec<&str> = groups.keys().map(String::as_str).collect();
     let index = |id: &str| ids.binary_search(&id).ok();
     let children: Vec<Vec<usize>> = groups
@@ -222,25 +242,31 @@ fn disable_loops_and_long_chains(groups: &mut BTreeMap<String, Group>, warnings:
     let mut names: Vec<String> = Vec::new();
     for (n, (i, h)) in disabled.iter().enumerate() {
         if n < 10 {
-            warnings.push(match h {
-                None => format!(
-                    "saved group {:?}: its $savedGroup references loop; it matches nobody",
-                    ids[*i]
-                ),
-                Some(h) => format!(
-                    "saved group {:?}: its $savedGroup references chain {} groups deep (the \
+            warnings.push(Warning::new(
+                WarningKind::SavedGroup,
+                match h {
+                    None => format!(
+                        "saved group {:?}: its $savedGroup references loop; it matches nobody",
+                        ids[*i]
+                    ),
+                    Some(h) => format!(
+                        "saved group {:?}: its $savedGroup references chain {} groups deep (the \
                      limit is {MAX_GROUP_CHAIN}); it matches nobody",
-                    ids[*i],
-                    h + 1
-                ),
-            });
+                        ids[*i],
+                        h + 1
+                    ),
+                },
+            ));
         }
         names.push(String::from(ids[*i]));
     }
     if disabled.len() > 10 {
-        warnings.push(format!(
-            "{} more saved groups disabled for looping or too long reference chains",
-            disabled.len() - 10
+        warnings.push(Warning::new(
+            WarningKind::SavedGroup,
+            format!(
+                "{} more saved groups disabled for looping or too long reference chains",
+                disabled.len() - 10
+            ),
         ));
     }
     for id in names {

@@ -85,7 +85,7 @@ pub use groups::SavedGroups;
 pub use regex::{
     JsRegex, REGEX_CACHE_LIMIT, REGEX_PAYLOAD_BUDGET, REGEX_SIZE_LIMIT, RegexBudget, RegexError,
 };
-pub use value::{attr_get, write_js_json, write_js_number, write_js_string};
+pub use value::{attr_get, is_truthy, write_js_json, write_js_number, write_js_string};
 pub use warning::{Warning, WarningKind};
 
 /// A compiled condition.
@@ -143,7 +143,7 @@ impl Condition {
             warnings,
             regex_budget,
         };
-        match c.cond(condition, 0) {
+        match c.root(condition, 0) {
             Ok(cond) => Condition { inner: Some(cond) },
             Err(e) => {
                 c.warnings.push(compile::describe(&e));

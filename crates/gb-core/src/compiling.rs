@@ -1,28 +1,33 @@
 //! What compiling one payload carries along: its warnings, its regex budget, and the
 //! conditions compiled so far (a condition repeated across rules is compiled and stored once).
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::ops::{Deref, DerefMut};
 
 use gb_condition::{Condition, JsRegex, RegexBudget, RegexError, SavedGroups};
 use hashbrown::HashMap;
 use serde_json::{Map, Value};
 
-use crate::MAX_JSON_DEPTH;
+use crate::depth::MAX_JSON_DEPTH;
+use crate::warning::{Warning, WarningKind};
 
 /// The warnings of one payload's compilation and the regex budget all its conditions share.
 ///
-/// It reads as the warnings list (`w.push(..)`); conditions and patterns are compiled
-/// through it so that every regex of the payload is charged to one [`RegexBudget`].
+/// Warnings are tagged with the feature and rule being compiled ([`Compiling::at`]);
+/// conditions and patterns are compiled through it so that every regex of the payload is
+/// charged to one [`RegexBudget`].
 #[derive(Debug, Default)]
 pub(crate) struct Compiling {
-    pub(crate) warnings: Vec<String>,
+    pub(crate) warnings: Vec<Warning>,
     pub(crate) regex_budget: RegexBudget,
     /// Condition JSON text → the compiled condition and the warnings compiling it gave.
-    conditions: HashMap<String, (Arc<Condition>, Vec<String>)>,
+    conditions: HashMap<String, (Arc<Condition>, Vec<gb_condition::Warning>)>,
     always: Option<Arc<Condition>>,
+    /// Where warnings come from now: a feature key and a payload rule index.
+    feature: Option<Box<str>>,
+    rule: Option<usize>,
 }
 
 impl Compiling {
@@ -31,25 +36,48 @@ impl Compiling {
     /// again, once per use; its regexes are not charged twice).
     pub(crate) fn condition(&mut self, c: &Value) -> Arc<Condition> {
         let Ok(text) = serde_json::to_string(c) else {
-            return Arc::new(Condition::compile_with_budget(
-                c,
-                &mut self.warnings,
-                &mut self.regex_budget,
-            ));
+            let mut w = Vec::new();
+            let cond =
+                Condition::compile_with_diagnostics_and_budget(c, &mut w, &mut self.regex_budget);
+            self.conditions_warned(&w);
+            return Arc::new(cond);
         };
         if let Some((cond, w)) = self.conditions.get(&text) {
-            self.warnings.extend(w.iter().cloned());
-            return cond.clone();
+            let (cond, w) = (cond.clone(), w.clone());
+            self.conditions_warned(&w);
+            return cond;
         }
         let mut w = Vec::new();
-        let cond = Arc::new(Condition::compile_with_budget(
+        let cond = Arc::new(Condition::compile_with_diagnostics_and_budget(
             c,
             &mut w,
             &mut self.regex_budget,
         ));
-        self.warnings.extend(w.iter().cloned());
+        self.conditions_warned(&w);
         self.conditions.insert(text, (cond.clone(), w));
         cond
+    }
+
+    /// Sets where the next warnings come from (`None, None`: the payload or its groups).
+    pub(crate) fn at(&mut self, feature: Option<&str>, rule: Option<usize>) {
+        self.feature = feature.map(Box::from);
+        self.rule = rule;
+    }
+
+    /// Records a warning at the current location.
+    pub(crate) fn warn(&mut self, kind: WarningKind, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            feature: self.feature.clone(),
+            rule: self.rule,
+            kind,
+            message: message.into(),
+        });
+    }
+
+    fn conditions_warned(&mut self, ws: &[gb_condition::Warning]) {
+        for w in ws {
+            self.warn(WarningKind::Condition(w.kind), w.message.clone());
+        }
     }
 
     /// The condition every attribute set passes, shared.
@@ -61,25 +89,16 @@ impl Compiling {
 
     /// Compiles the saved groups, charging their regexes to the payload's budget.
     pub(crate) fn saved_groups(&mut self, v: &Value) -> SavedGroups {
-        SavedGroups::compile_with_budget(v, &mut self.warnings, &mut self.regex_budget)
+        let mut w = Vec::new();
+        let groups =
+            SavedGroups::compile_with_diagnostics_and_budget(v, &mut w, &mut self.regex_budget);
+        self.conditions_warned(&w);
+        groups
     }
 
     /// Compiles a JavaScript pattern, charging it to the payload's budget.
     pub(crate) fn regex(&mut self, js: &str) -> Result<JsRegex, RegexError> {
         JsRegex::with_budget(js, false, &mut self.regex_budget)
-    }
-}
-
-impl Deref for Compiling {
-    type Target = Vec<String>;
-    fn deref(&self) -> &Vec<String> {
-        &self.warnings
-    }
-}
-
-impl DerefMut for Compiling {
-    fn deref_mut(&mut self) -> &mut Vec<String> {
-        &mut self.warnings
     }
 }
 

@@ -1,10 +1,14 @@
 //! Payloads built in code nest as deep as their builder likes; the loader cuts them at
-//! [`MAX_JSON_DEPTH`](crate::MAX_JSON_DEPTH), as it cuts payload text, without recursing over
+//! [`MAX_JSON_DEPTH`], as it cuts payload text, without recursing over
 //! the over-deep parts (copying, compiling or dropping them would overflow the stack).
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde_json::{Map, Value};
+
+/// How deeply a payload's JSON may nest before the over-deep parts are cut off.
+pub const MAX_JSON_DEPTH: usize = 100;
 
 /// What replaces a container nested too deeply (a condition holding it is disabled).
 pub(crate) fn too_deep_marker() -> Value {
@@ -69,6 +73,75 @@ pub(crate) fn drop_flat(v: Value) {
             _ => {}
         }
     }
+}
+
+/// Replaces every JSON container nested deeper than `max` with `{"$gbTooDeep":1}`, without
+/// recursion, so that a hostile payload can still load with the deep part disabled.
+pub(crate) fn cut_deep_json(text: &str, max: usize) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len().min(1 << 20));
+    let mut depth = 0usize;
+    let mut i = 0;
+    let mut last = 0;
+    let mut in_str = false;
+    while i < b.len() {
+        let c = b[i];
+        if in_str {
+            if c == b'\\' {
+                i += 2;
+                continue;
+            }
+            if c == b'"' {
+                in_str = false;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    // Skip this whole container.
+                    out.push_str(&text[last..i]);
+                    out.push_str("{\"$gbTooDeep\":1}");
+                    let mut d = 0usize;
+                    let mut s = false;
+                    while i < b.len() {
+                        let c2 = b[i];
+                        if s {
+                            if c2 == b'\\' {
+                                i += 1;
+                            } else if c2 == b'"' {
+                                s = false;
+                            }
+                        } else if c2 == b'"' {
+                            s = true;
+                        } else if c2 == b'{' || c2 == b'[' {
+                            d += 1;
+                        } else if c2 == b'}' || c2 == b']' {
+                            d -= 1;
+                            if d == 0 {
+                                break;
+                            }
+                        }
+                        i += 1;
+                    }
+                    i += 1;
+                    last = i.min(b.len());
+                    depth -= 1;
+                    continue;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    if last < b.len() {
+        out.push_str(&text[last..]);
+    }
+    out
 }
 
 #[cfg(test)]

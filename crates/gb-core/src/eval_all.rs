@@ -3,10 +3,11 @@
 use alloc::vec::Vec;
 
 use crate::context::User;
-use crate::evaluate::{Ev, Observer};
+use crate::evaluate::Ev;
 use crate::feature::FeatureSet;
 use crate::result::FeatureResult;
 use crate::sticky::StickyBucketDocs;
+use crate::trace::Observer;
 
 impl FeatureSet {
     /// Evaluates every feature for `user`, in payload order: the same results as

@@ -51,7 +51,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
-mod bucket;
+pub mod bucket;
 mod compiling;
 mod context;
 mod depth;
@@ -59,26 +59,29 @@ mod eval_all;
 mod evaluate;
 mod experiment;
 mod feature;
-mod hash;
+pub mod hash;
 mod memo;
 mod prereq_graph;
 mod result;
 pub mod sticky;
-mod url;
+pub mod trace;
+pub mod url;
+pub mod warning;
 
-pub use bucket::{
-    Range, bucket_ranges, choose_variation, equal_weights, in_namespace, in_range,
-    query_string_override,
-};
 pub use context::User;
-pub use evaluate::{MAX_PREREQUISITE_DEPTH, Observer, Trace, UrlRedirect};
 pub use experiment::{Experiment, ExperimentJson};
-pub use feature::{FeatureSet, MAX_JSON_DEPTH, ParseError};
-pub use hash::{Fnv1a32, HashVersion, fnv1a32, hash};
-pub use memo::MAX_EVALUATION_WORK;
-pub use result::{BanditInfo, ExperimentResult, FeatureResult, FeatureSource, is_truthy};
-pub use sticky::{StickyAssignmentsDocument, StickyBucketDocs, attribute_key};
-pub use url::merge_query_strings;
+pub use feature::{FeatureSet, ParseError};
+pub use result::{BanditInfo, ExperimentResult, FeatureResult, FeatureSource, UrlRedirect};
+pub use sticky::{StickyAssignmentsDocument, StickyBucketDocs};
+pub use trace::{Observer, Trace};
+pub use warning::Warning;
 
 pub use gb_condition;
 pub use serde_json;
+
+/// The limits that bound loading and evaluation.
+pub mod limits {
+    pub use crate::depth::MAX_JSON_DEPTH;
+    pub use crate::memo::MAX_EVALUATION_WORK;
+    pub use crate::prereq_graph::MAX_PREREQUISITE_DEPTH;
+}

@@ -8,11 +8,14 @@
 //! this is safe.
 
 use alloc::format;
-use alloc::string::String;
+
 use alloc::vec::Vec;
 
 use gb_condition::graph::chain_heights;
 use hashbrown::HashMap;
+
+use crate::compiling::Compiling;
+use crate::warning::WarningKind;
 
 /// How long a chain of prerequisites may be before it is treated as a cycle.
 pub const MAX_PREREQUISITE_DEPTH: usize = 64;
@@ -23,7 +26,7 @@ pub const MAX_PREREQUISITE_DEPTH: usize = 64;
 pub(crate) fn heights(
     keys: &[&str],
     parents: &[Vec<&str>],
-    warnings: &mut Vec<String>,
+    warnings: &mut Compiling,
 ) -> Vec<Option<u32>> {
     let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     let mut children = Vec::with_capacity(keys.len());
@@ -45,11 +48,15 @@ pub(crate) fn heights(
     }
     let graph = chain_heights(&children, &leaf_edge);
     for (from, to) in graph.cycles.iter().take(10) {
-        warnings.push(format!(
-            "the prerequisites of feature {:?} form a cycle through {:?}; features depending \
-             on them evaluate to null (cyclicPrerequisite)",
-            keys[*from], keys[*to]
-        ));
+        warnings.at(Some(keys[*from]), None);
+        warnings.warn(
+            WarningKind::PrerequisiteCycle,
+            format!(
+                "the prerequisites of feature {:?} form a cycle through {:?}; features \
+                 depending on them evaluate to null (cyclicPrerequisite)",
+                keys[*from], keys[*to]
+            ),
+        );
     }
     let limit = MAX_PREREQUISITE_DEPTH as u32;
     let too_deep = || {
@@ -60,12 +67,17 @@ pub(crate) fn heights(
             .filter_map(|(h, k)| Some((h.filter(|h| *h > limit)?, k)))
     };
     if let Some((h, k)) = too_deep().max_by_key(|(h, _)| *h) {
-        warnings.push(format!(
-            "the prerequisites of feature {k:?} chain {h} deep ({} features in all chain deeper \
-             than {limit}); evaluation stops at that depth (cyclicPrerequisite)",
-            too_deep().count()
-        ));
+        warnings.at(Some(k), None);
+        warnings.warn(
+            WarningKind::PrerequisitesTooDeep,
+            format!(
+                "the prerequisites of feature {k:?} chain {h} deep ({} features in all chain \
+                 deeper than {limit}); evaluation stops at that depth (cyclicPrerequisite)",
+                too_deep().count()
+            ),
+        );
     }
+    warnings.at(None, None);
     graph.heights
 }
 
@@ -86,10 +98,11 @@ mod tests {
             vec!["x"],
             vec!["unknown"],
         ];
-        let mut w = Vec::new();
+        let mut w = Compiling::default();
         let h = heights(&keys, &parents, &mut w);
         assert_eq!(h, [Some(2), Some(1), Some(0), None, None, None, Some(1)]);
-        assert_eq!(w.len(), 1, "{w:?}");
-        assert!(w[0].contains("form a cycle"));
+        assert_eq!(w.warnings.len(), 1, "{:?}", w.warnings);
+        assert_eq!(w.warnings[0].kind, WarningKind::PrerequisiteCycle);
+        assert!(w.warnings[0].message.contains("form a cycle"));
     }
 }

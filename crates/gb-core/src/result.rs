@@ -1,6 +1,9 @@
 //! Evaluation results, shaped exactly as the GrowthBook spec shows them.
 
+use alloc::string::String;
 use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use gb_condition::is_truthy;
 use serde_json::Value;
 
 use crate::experiment::{Experiment, ExperimentJson};
@@ -23,7 +26,7 @@ pub enum FeatureSource {
     Prerequisite,
     /// Prerequisites form a cycle.
     CyclicPrerequisite,
-    /// The evaluation needed more than [`MAX_EVALUATION_WORK`](crate::MAX_EVALUATION_WORK)
+    /// The evaluation needed more than [`MAX_EVALUATION_WORK`](crate::limits::MAX_EVALUATION_WORK)
     /// steps (a hostile prerequisite graph): it failed closed with a `null` value.
     EvaluationLimit,
 }
@@ -41,18 +44,6 @@ impl FeatureSource {
             FeatureSource::CyclicPrerequisite => "cyclicPrerequisite",
             FeatureSource::EvaluationLimit => "evaluationLimit",
         }
-    }
-}
-
-/// JavaScript truthiness of a JSON value (`[]` and `{}` are truthy).
-#[inline]
-pub fn is_truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0 && !x.is_nan()),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(_) | Value::Object(_) => true,
     }
 }
 
@@ -196,4 +187,16 @@ impl Serialize for ExperimentResult<'_> {
         }
         m.end()
     }
+}
+
+/// A redirect chosen by [`FeatureSet::url_redirect`](crate::FeatureSet::url_redirect).
+#[derive(Debug, Clone)]
+pub struct UrlRedirect<'a> {
+    /// The experiment result that chose the redirect.
+    pub result: ExperimentResult<'a>,
+    /// The variation's `urlRedirect`.
+    pub url_redirect: &'a str,
+    /// The redirect with the current URL's query string merged in when the experiment has
+    /// `persistQueryString`.
+    pub url_with_params: String,
 }

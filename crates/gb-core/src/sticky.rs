@@ -6,6 +6,12 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::context::User;
+use crate::experiment::Experiment;
+use crate::feature::FeatureSet;
+use gb_condition::is_truthy;
 
 /// One stored sticky-bucket document: every assignment of one attribute value.
 ///
@@ -108,5 +114,138 @@ impl StickyBucketDocs {
         let key = doc.key();
         self.changed.insert(key.clone());
         self.docs.insert(key, doc);
+    }
+}
+
+/// What a user's stored documents say about one experiment.
+pub(crate) struct StoredVariation {
+    /// The variation of the stored assignment, if it names one of the experiment's.
+    pub(crate) variation: Option<usize>,
+    /// A stored assignment below the experiment's `minBucketVersion` keeps the user out.
+    pub(crate) blocked: bool,
+}
+
+/// The reference `getStickyBucketVariation`: looks the experiment up in the documents of the
+/// user's hash attribute and of its fallback attribute (each `(name, truthy value)`).
+pub(crate) fn stored_variation(
+    docs: &StickyBucketDocs,
+    exp: &Experiment,
+    (ha, hv): (&str, Option<&Value>),
+    (fa, fv): (&str, Option<&Value>),
+) -> StoredVariation {
+    let none = StoredVariation {
+        variation: None,
+        blocked: false,
+    };
+    let hash_doc = docs.get(&attribute_key(
+        ha,
+        &hv.map(sticky_value).unwrap_or_default(),
+    ));
+    let fb_doc = fv.and_then(|fv| docs.get(&attribute_key(fa, &sticky_value(fv))));
+    let docs_iter = || hash_doc.into_iter().chain(fb_doc);
+    if exp.min_bucket_version > 0.0 {
+        let prefix_len = exp.key.len() + 2;
+        let blocked = docs_iter().any(|d| {
+            d.assignments.keys().any(|k| {
+                k.len() > prefix_len
+                    && k.starts_with(exp.key.as_str())
+                    && &k[exp.key.len()..prefix_len] == "__"
+                    && is_version_below(&k[prefix_len..], exp.min_bucket_version)
+            })
+        });
+        if blocked {
+            return StoredVariation {
+                variation: None,
+                blocked: true,
+            };
+        }
+    }
+    let want = &exp.sticky_key;
+    let stored = hash_doc
+        .and_then(|d| d.assignments.get(want))
+        .or_else(|| fb_doc.and_then(|d| d.assignments.get(want)));
+    let Some(stored) = stored else {
+        return none;
+    };
+    StoredVariation {
+        variation: exp
+            .meta
+            .iter()
+            .position(|m| m.key.as_deref() == Some(stored.as_str())),
+        blocked: false,
+    }
+}
+
+/// Records that the user hashed on `attr = value` got `variation_key` in `exp` (a no-op
+/// when the documents already say so).
+pub(crate) fn save_assignment(
+    docs: &mut StickyBucketDocs,
+    exp: &Experiment,
+    attr: &str,
+    value: &Value,
+    variation_key: &str,
+) {
+    let attr_value = sticky_value(value);
+    let key = attribute_key(attr, &attr_value);
+    let exp_key = &exp.sticky_key;
+    let existing = docs.get(&key);
+    if existing
+        .and_then(|d| d.assignments.get(exp_key))
+        .map(String::as_str)
+        == Some(variation_key)
+    {
+        return;
+    }
+    let mut doc = existing
+        .cloned()
+        .unwrap_or_else(|| StickyAssignmentsDocument {
+            attribute_name: attr.into(),
+            attribute_value: attr_value.clone(),
+            assignments: Default::default(),
+        });
+    doc.attribute_name = attr.into();
+    doc.attribute_value = attr_value;
+    doc.assignments
+        .insert(exp_key.clone(), variation_key.into());
+    docs.put_changed(doc);
+}
+
+/// Whether `suffix` is the text of an integer `i` with `0 <= i < min` (JavaScript `String(i)`).
+fn is_version_below(suffix: &str, min: f64) -> bool {
+    let canonical = !suffix.is_empty()
+        && suffix.bytes().all(|b| b.is_ascii_digit())
+        && (suffix == "0" || !suffix.starts_with('0'));
+    canonical && suffix.len() <= 15 && suffix.parse::<f64>().is_ok_and(|i| i < min)
+}
+
+/// The reference `toString(hashValue)` for sticky-bucket documents: strings as they are,
+/// anything else as JS `JSON.stringify` writes it (`[-0]` is `[0]`, `1.0` is `1`).
+pub(crate) fn sticky_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        // Attributes built in code may nest arbitrarily: serializing recurses, so a value too
+        // deep to be a sensible id gets no sticky-bucket key text.
+        other if gb_condition::nests_deeper_than(other, crate::depth::MAX_JSON_DEPTH) => {
+            String::new()
+        }
+        other => {
+            let mut s = String::new();
+            let _ = gb_condition::write_js_json(&mut s, other);
+            s
+        }
+    }
+}
+
+impl FeatureSet {
+    /// The `(attribute, value)` pairs to look sticky-bucket documents up by for this user
+    /// (attributes with no value are left out).
+    pub fn sticky_bucket_attributes(&self, user: &User<'_>) -> Vec<(String, String)> {
+        self.sticky_attributes
+            .iter()
+            .filter_map(|a| {
+                let v = user.attributes.get(a).filter(|v| is_truthy(v))?;
+                Some((a.clone(), sticky_value(v)))
+            })
+            .collect()
     }
 }

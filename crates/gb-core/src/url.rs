@@ -5,10 +5,11 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use gb_condition::{JsRegex, RegexError};
+use gb_condition::{Condition, JsRegex, RegexError, Root, SavedGroups};
 use serde_json::Value;
 
 use crate::compiling::Compiling;
+use crate::warning::WarningKind;
 
 /// One `urlPatterns` entry.
 #[derive(Debug, Clone)]
@@ -38,9 +39,12 @@ impl UrlTarget {
                 // The reference SDK treats an invalid or unsupported pattern as no match.
                 Err(RegexError::Invalid(_) | RegexError::Unsupported(_)) => TargetKind::Regex(None),
                 Err(e) => {
-                    w.push(alloc::format!(
-                        "urlPatterns regex {pattern:?} {e}; the experiment targets no URL"
-                    ));
+                    w.warn(
+                        WarningKind::UrlPattern,
+                        alloc::format!(
+                            "urlPatterns regex {pattern:?} {e}; the experiment targets no URL"
+                        ),
+                    );
                     TargetKind::Unavailable
                 }
             },
@@ -51,6 +55,26 @@ impl UrlTarget {
             kind,
         })
     }
+}
+
+/// The deprecated `url` regex (compiled as a condition on `u`): does it match the URL, or
+/// the URL's path?
+pub(crate) fn url_matches(c: &Condition, url: &str) -> bool {
+    if url.is_empty() {
+        return false;
+    }
+    let no_scheme = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    let path_only: String = match no_scheme.find('/') {
+        Some(i) => no_scheme[i..].into(),
+        None => no_scheme.into(),
+    };
+    let groups = SavedGroups::new();
+    [String::from(url), path_only]
+        .into_iter()
+        .any(|u| c.matches_root(Root::Single("u", &Value::String(u)), &groups))
 }
 
 /// The reference `isURLTargeted`.

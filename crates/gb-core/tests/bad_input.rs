@@ -316,3 +316,32 @@ fn inline_experiments_tolerate_garbage() {
         let _ = r.to_json();
     }
 }
+
+#[test]
+fn a_condition_cut_off_by_the_depth_limit_fails_closed_with_a_warning() {
+    // 150 levels of `$and`: the loader cuts the array at depth 100 and leaves a marker, which
+    // must disable the rule rather than read as a loose `$and: {}` (an empty list: passes).
+    let mut cond = String::from(r#"{"plan": "pro"}"#);
+    for _ in 0..150 {
+        cond = format!(r#"{{"$and": [{cond}]}}"#);
+    }
+    let text = format!(
+        r#"{{"features": {{"f": {{"defaultValue": 1, "rules": [{{"condition": {cond}, "force": 2}}]}}}},
+            "savedGroups": {{"g": {{"type": "condition", "condition": {cond}}}}}}}"#
+    );
+    let fs = FeatureSet::from_json_str(&text).unwrap();
+    let attrs = serde_json::json!({"plan": "pro"});
+    let user = User::new(attrs.as_object().unwrap());
+    assert_eq!(fs.eval_feature("f", &user).value, &serde_json::json!(1));
+    use gb_core::gb_condition::WarningKind as C;
+    use gb_core::warning::WarningKind as K;
+    let too_deep: Vec<_> = fs
+        .warnings()
+        .iter()
+        .filter(|w| w.kind == K::Condition(C::TooDeep))
+        .collect();
+    assert_eq!(too_deep.len(), 2, "{:?}", fs.warnings());
+    assert_eq!(too_deep[0].feature, None, "the saved group's");
+    assert_eq!(too_deep[1].feature.as_deref(), Some("f"));
+    assert_eq!(too_deep[1].rule, Some(0));
+}

@@ -71,7 +71,9 @@ impl Observer<'_> for CountUsage {
 fn a_prerequisite_dag_as_deep_as_allowed_is_linear() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // Depth 64 is the most a chain may have; each level doubles the work without memory.
-    let fs = load(&attacks::prerequisite_dag(gb_core::MAX_PREREQUISITE_DEPTH));
+    let fs = load(&attacks::prerequisite_dag(
+        gb_core::limits::MAX_PREREQUISITE_DEPTH,
+    ));
     let a = attrs(json!({"id": "u1"}));
     let user = User::new(&a);
     bounded("prerequisite DAG, depth 64", || {
@@ -88,7 +90,9 @@ fn a_prerequisite_dag_ten_times_deeper_is_refused_with_a_warning() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let fs = load(&attacks::prerequisite_dag(400));
     assert!(
-        fs.warnings().iter().any(|w| w.contains("chain 399 deep")),
+        fs.warnings()
+            .iter()
+            .any(|w| w.to_string().contains("chain 399 deep")),
         "{:?}",
         fs.warnings()
     );
@@ -108,7 +112,7 @@ fn a_prerequisite_dag_ten_times_deeper_is_refused_with_a_warning() {
 fn experiment_prerequisites_are_remembered_too() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let fs = load(&attacks::experiment_prerequisite_dag(
-        gb_core::MAX_PREREQUISITE_DEPTH,
+        gb_core::limits::MAX_PREREQUISITE_DEPTH,
     ));
     let a = attrs(json!({"id": "u1"}));
     let user = User::new(&a);
@@ -128,7 +132,9 @@ fn the_work_budget_stops_what_memory_cannot() {
     // budget stops 2^60 evaluations.
     let fs = load(&attacks::prerequisite_dag_with_dead_cycle(60));
     assert!(
-        fs.warnings().iter().any(|w| w.contains("form a cycle")),
+        fs.warnings()
+            .iter()
+            .any(|w| w.to_string().contains("form a cycle")),
         "{:?}",
         fs.warnings()
     );
@@ -168,7 +174,7 @@ fn a_saved_group_dag_ten_times_deeper_is_refused_with_a_warning() {
     assert!(
         fs.warnings()
             .iter()
-            .any(|w| w.contains("\"g0\"") && w.contains("310 groups deep")),
+            .any(|w| w.to_string().contains("\"g0\"") && w.to_string().contains("310 groups deep")),
         "{:?}",
         fs.warnings()
     );
@@ -210,7 +216,10 @@ fn deep_literals_built_in_code_are_refused_without_overflowing() {
         let mut w = Vec::new();
         let c = gb_condition::Condition::compile_with_warnings(&cond, &mut w);
         assert!(!c.is_valid());
-        assert!(w.iter().any(|w| w.contains("nests deeper")), "{w:?}");
+        assert!(
+            w.iter().any(|w| w.to_string().contains("nests deeper")),
+            "{w:?}"
+        );
         attacks::drop_flat(cond);
 
         let payload = attacks::deep_literal_payload(depth);
@@ -219,7 +228,9 @@ fn deep_literals_built_in_code_are_refused_without_overflowing() {
         attacks::drop_flat(payload);
         for fs in [&fs, &owned] {
             assert!(
-                fs.warnings().iter().any(|w| w.contains("\"deep\"")),
+                fs.warnings()
+                    .iter()
+                    .any(|w| w.to_string().contains("\"deep\"")),
                 "{:?}",
                 fs.warnings()
             );

@@ -49,7 +49,7 @@ impl fmt::Display for Failure {
                 f.write_str("Redis unavailable (circuit open; failing fast until a probe succeeds)")
             }
             Self::Timeout(t) => write!(f, "Redis did not answer within {t:?}"),
-            Self::Redis(e) => write!(f, "Redis: {e}"),
+            Self::Redis(_) => f.write_str("Redis command failed"),
         }
     }
 }

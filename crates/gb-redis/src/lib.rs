@@ -35,9 +35,9 @@ pub enum ConnectError {
 impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidUrl(e) => write!(f, "invalid Redis URL: {e}"),
+            Self::InvalidUrl(_) => f.write_str("invalid Redis URL"),
             Self::Timeout(t) => write!(f, "connecting to Redis timed out after {t:?}"),
-            Self::Connect(e) => write!(f, "connecting to Redis: {e}"),
+            Self::Connect(_) => f.write_str("connecting to Redis failed"),
         }
     }
 }

@@ -1,225 +1,29 @@
-//! The shared client: the snapshot evaluations read, its status, and the tasks that refresh it.
+//! [`GrowthBook`]: the client handle over the shared state (`user::Core`): its background
+//! tasks, status and evaluation with the default attributes.
 
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::Ordering;
 use core::time::Duration;
 use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
-use arc_swap::ArcSwap;
 use gb_core::{Experiment, FeatureSet};
-use gb_sticky::{StickyAssignmentsDocument, StickyBucketService};
-use gb_transport::{FeatureSource, RefreshTrigger};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
 use crate::feature_result::FeatureResult;
 use crate::result::ExperimentResult;
+use crate::state::Status;
 use crate::sticky_writer::WriterMsg;
-use crate::tracking::{Callbacks, Dedup};
-use crate::user::UserContext;
+use crate::user::{Core, UserContext};
 
-/// One compiled payload. Immutable: a refresh builds a new one and swaps it in.
-#[derive(Debug, Default)]
-pub(crate) struct Snapshot {
-    pub(crate) features: FeatureSet,
-    /// Increases by one with every payload applied (0: nothing loaded yet).
-    pub(crate) version: u64,
-    /// Whether this holds loaded features (false only for the empty initial snapshot).
-    pub(crate) loaded: bool,
-}
-
-impl Snapshot {
-    pub(crate) fn reason(&self) -> crate::result::Reason {
-        if self.loaded {
-            crate::result::Reason::Evaluated
-        } else {
-            crate::result::Reason::NotReady
-        }
-    }
-
-    pub(crate) fn loaded(features: FeatureSet, version: u64) -> Self {
-        Self {
-            features,
-            version,
-            loaded: true,
-        }
-    }
-}
-
-/// The health of the client's features, for readiness probes and dashboards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Status {
-    /// No features loaded yet, and no failure so far (evaluations return defaults).
-    NotReady,
-    /// Features are loaded and the last refresh succeeded.
-    Ready,
-    /// Features are loaded, but they are older than the cache TTL, came from a stale cache, or
-    /// the last refresh failed (they are kept: see [`GrowthBook::last_error`]).
-    Stale,
-    /// No features could be loaded: the last attempt failed (evaluations return defaults).
-    Error,
-}
-
-#[derive(Debug)]
-pub(crate) struct Health {
-    pub(crate) status: Status,
-    pub(crate) last_error: Option<Error>,
-    pub(crate) updated_at: Option<SystemTime>,
-}
-
-/// Per-client evaluation settings.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct EvalConfig {
-    pub(crate) attributes: Map<String, Value>,
-    pub(crate) url: String,
-    pub(crate) forced_variations: Map<String, Value>,
-    pub(crate) forced_features: Map<String, Value>,
-    pub(crate) qa_mode: bool,
-    pub(crate) enabled: bool,
-    pub(crate) remote_eval: bool,
-    pub(crate) sticky_timeout: Duration,
-    /// `url` and the forced values, made once and shared by every new user context.
-    pub(crate) shared_overrides: std::sync::OnceLock<Arc<crate::inputs::Overrides>>,
-}
-
-impl EvalConfig {
-    /// The client's URL and forced values, shared (built at the first call).
-    pub(crate) fn overrides(&self) -> Arc<crate::inputs::Overrides> {
-        Arc::clone(
-            self.shared_overrides
-                .get_or_init(|| Arc::new(crate::inputs::Overrides::from_config(self))),
-        )
-    }
-}
-
-/// State shared by the client handles and the background tasks.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) snapshot: ArcSwap<Snapshot>,
-    pub(crate) config: EvalConfig,
-    pub(crate) callbacks: Callbacks,
-    pub(crate) dedup: Dedup,
-    pub(crate) health: Mutex<Health>,
-    pub(crate) ready: watch::Sender<bool>,
-    /// The status, for [`GrowthBook::status_changes`] (kept equal to `health.status`).
-    pub(crate) status_tx: watch::Sender<Status>,
-    /// Set when the features outlived the cache TTL (stale-while-revalidate).
-    pub(crate) stale: AtomicBool,
-    pub(crate) refresh_requested: AtomicBool,
-    /// Asks the engine for a revalidation (stale-while-revalidate).
-    pub(crate) demand: RefreshTrigger,
-    pub(crate) sticky: Option<Arc<dyn StickyBucketService>>,
-    /// The runtime a blocking client owns, for [`UserContext::prepare_blocking`].
-    pub(crate) blocking: Option<tokio::runtime::Handle>,
-    pub(crate) writer: Option<mpsc::Sender<WriterMsg>>,
-    pub(crate) dropped_writes: AtomicU64,
-    pub(crate) source: Option<FeatureSource>,
-    pub(crate) closed: AtomicBool,
-    /// The last snapshot version handed out.
-    pub(crate) versions: AtomicU64,
-    pub(crate) remote_cache: crate::user::RemoteCache,
-}
-
-impl Shared {
-    /// Swaps in a new compiled payload.
-    pub(crate) fn install(&self, features: FeatureSet, fresh: bool) -> u64 {
-        for w in features.warnings() {
-            tracing::warn!(warning = %w, "growthbook payload warning");
-        }
-        let version = self.versions.fetch_add(1, Ordering::AcqRel) + 1;
-        self.snapshot
-            .store(Arc::new(Snapshot::loaded(features, version)));
-        {
-            let mut h = self.health.lock().unwrap_or_else(PoisonError::into_inner);
-            h.status = if fresh { Status::Ready } else { Status::Stale };
-            h.updated_at = Some(SystemTime::now());
-            self.publish(h.status);
-        }
-        if fresh {
-            self.stale.store(false, Ordering::Relaxed);
-        }
-        self.ready.send_replace(true);
-        tracing::debug!(version, "growthbook features updated");
-        self.callbacks
-            .each_plugin(|p| p.on_features_updated(version));
-        version
-    }
-
-    /// The server confirmed the current features (e.g. a 304).
-    pub(crate) fn mark_fresh(&self) {
-        self.stale.store(false, Ordering::Relaxed);
-        let mut h = self.health.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.snapshot.load().loaded {
-            h.status = Status::Ready;
-        }
-        h.updated_at = Some(SystemTime::now());
-        self.publish(h.status);
-    }
-
-    /// The features outlived the cache TTL: the next evaluation asks for one revalidation.
-    pub(crate) fn mark_stale(&self) {
-        self.refresh_requested.store(false, Ordering::Release);
-        self.stale.store(true, Ordering::Relaxed);
-        let mut h = self.health.lock().unwrap_or_else(PoisonError::into_inner);
-        if h.status == Status::Ready {
-            h.status = Status::Stale;
-        }
-        self.publish(h.status);
-    }
-
-    /// A refresh failed: the last good features are kept.
-    pub(crate) fn record_error(&self, err: Error) {
-        tracing::warn!(error = %err, "growthbook refresh failed; keeping the last good features");
-        let loaded = self.snapshot.load().loaded;
-        let mut h = self.health.lock().unwrap_or_else(PoisonError::into_inner);
-        // With remote evaluation a failure concerns one user (who gets defaults), not the client.
-        if !self.config.remote_eval {
-            h.status = if loaded { Status::Stale } else { Status::Error };
-        }
-        h.last_error = Some(err);
-        self.publish(h.status);
-    }
-
-    /// Tells status watchers (only when the status changed). Called with `health` locked, so
-    /// watchers see the changes in order.
-    fn publish(&self, status: Status) {
-        self.status_tx.send_if_modified(|s| {
-            let changed = *s != status;
-            *s = status;
-            changed
-        });
-    }
-
-    /// Called on every evaluation: asks for a background revalidation once the features are
-    /// stale. One relaxed load when they are not.
-    #[inline]
-    pub(crate) fn touch(&self) {
-        if self.stale.load(Ordering::Relaxed)
-            && !self.refresh_requested.swap(true, Ordering::AcqRel)
-        {
-            self.demand.request();
-        }
-    }
-
-    /// Queues changed sticky-bucket documents for the writer task (never blocks).
-    pub(crate) fn save_sticky(&self, docs: Vec<StickyAssignmentsDocument>) {
-        let Some(writer) = &self.writer else { return };
-        if writer.try_send(WriterMsg::Save(docs)).is_err() {
-            self.dropped_writes.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!("sticky-bucket write queue full or closed; a save was dropped");
-        }
-    }
-}
-
-/// The runtime a blocking client owns (see [`GrowthBookBuilder::build_blocking`]).
+/// The runtime a blocking client owns (see [`GrowthBookBuilder::build_blocking`](crate::GrowthBookBuilder::build_blocking)).
 #[derive(Debug)]
 pub(crate) struct OwnedRuntime(pub(crate) Option<tokio::runtime::Runtime>);
 
@@ -234,7 +38,7 @@ impl Drop for OwnedRuntime {
 
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) shared: Arc<Core>,
     pub(crate) tasks: Mutex<Vec<JoinHandle<()>>>,
     pub(crate) handle: Option<tokio::runtime::Handle>,
     pub(crate) runtime: Mutex<OwnedRuntime>,
@@ -255,7 +59,7 @@ impl Inner {
         {
             t.abort();
         }
-        self.shared.callbacks.each_plugin(|p| p.on_close());
+        self.shared.hooks.close();
         // Drop the owned runtime (if any): its threads end once the aborted tasks are dropped.
         drop(core::mem::replace(
             &mut *self.runtime.lock().unwrap_or_else(PoisonError::into_inner),
@@ -295,7 +99,7 @@ impl fmt::Debug for GrowthBook {
 }
 
 impl GrowthBook {
-    pub(crate) fn shared(&self) -> &Shared {
+    pub(crate) fn shared(&self) -> &Core {
         &self.inner.shared
     }
 
@@ -410,7 +214,7 @@ impl GrowthBook {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn status_changes(&self) -> watch::Receiver<Status> {
+    pub fn status_changes(&self) -> tokio::sync::watch::Receiver<Status> {
         self.shared().status_tx.subscribe()
     }
 
@@ -494,10 +298,48 @@ impl GrowthBook {
         self.inner.close();
     }
 
-    /// Flushes sticky-bucket saves (at most `timeout`), then [`close`](Self::close)s.
+    /// Shuts down gracefully within `timeout` in all: flushes sticky-bucket saves, lets every
+    /// plugin finish ([`Plugin::on_shutdown`](crate::Plugin::on_shutdown): the tracking plugin
+    /// posts its queued events), then [`close`](Self::close)s. The one call a server makes
+    /// on exit.
     pub async fn shutdown(&self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
         let _ = tokio::time::timeout(timeout, self.flush()).await;
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        self.shared().hooks.shutdown(left).await;
         self.close();
+    }
+
+    /// [`shutdown`](Self::shutdown) for programs without an async runtime: runs it on the
+    /// runtime of a client built with
+    /// [`build_blocking`](crate::GrowthBookBuilder::build_blocking), else on a temporary
+    /// current-thread runtime.
+    ///
+    /// # Errors
+    /// [`Error::InsideRuntime`] when called on a thread that runs a tokio runtime (use
+    /// `shutdown(timeout).await` there); [`Error::Runtime`] if a temporary runtime cannot
+    /// start (the client is closed anyway).
+    pub fn shutdown_blocking(&self, timeout: Duration) -> Result<()> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::InsideRuntime);
+        }
+        if let Some(handle) = self.shared().blocking.clone() {
+            handle.block_on(self.shutdown(timeout));
+            return Ok(());
+        }
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => {
+                rt.block_on(self.shutdown(timeout));
+                Ok(())
+            }
+            Err(e) => {
+                self.close();
+                Err(Error::Runtime(Arc::new(e)))
+            }
+        }
     }
 
     /// Whether [`close`](Self::close) was called.

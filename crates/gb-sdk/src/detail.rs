@@ -36,9 +36,9 @@ pub enum EvaluationReason {
 #[non_exhaustive]
 pub enum EvaluationError {
     /// The feature's prerequisites form a cycle (or a chain deeper than
-    /// [`gb_core::MAX_PREREQUISITE_DEPTH`]).
+    /// [`gb_core::limits::MAX_PREREQUISITE_DEPTH`]).
     CyclicPrerequisite,
-    /// The evaluation needed more than [`gb_core::MAX_EVALUATION_WORK`] steps.
+    /// The evaluation needed more than [`gb_core::limits::MAX_EVALUATION_WORK`] steps.
     EvaluationLimit,
 }
 

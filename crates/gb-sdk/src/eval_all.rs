@@ -70,7 +70,8 @@ impl AllResults {
 
     /// Whether feature `key` is on (`false` when unknown).
     pub fn is_on(&self, key: &str) -> bool {
-        self.value(key).is_some_and(gb_core::is_truthy)
+        self.value(key)
+            .is_some_and(gb_core::gb_condition::is_truthy)
     }
 
     /// The feature keys, in payload order.

@@ -7,7 +7,8 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use core::fmt;
 
-use gb_core::{FeatureSource, is_truthy};
+use gb_core::FeatureSource;
+use gb_core::gb_condition::is_truthy;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use yoke::{Yoke, Yokeable};

@@ -7,7 +7,8 @@ use alloc::sync::Arc;
 use gb_core::User;
 use serde_json::{Map, Value};
 
-use crate::client::{EvalConfig, Snapshot};
+use crate::config::EvalConfig;
+use crate::snapshot::Snapshot;
 
 /// The URL and forced values of a context: the client's, shared by every context until one
 /// changes them (copy on write).

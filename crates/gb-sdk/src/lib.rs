@@ -5,6 +5,9 @@ extern crate alloc;
 mod attributes;
 mod builder;
 mod client;
+mod collector;
+mod config;
+mod dedup;
 mod deferred;
 mod detail;
 mod error;
@@ -12,13 +15,17 @@ mod eval_all;
 mod event_size;
 mod experiment_builder;
 mod feature_result;
-mod ingest;
 mod inputs;
 mod js_string;
 #[cfg(feature = "tower")]
 mod layer;
+mod plugin;
+mod remote;
 mod request;
 mod result;
+mod seen;
+mod snapshot;
+mod state;
 mod sticky_writer;
 pub mod testing;
 mod tracking;
@@ -26,11 +33,12 @@ mod updates;
 mod user;
 
 pub use attributes::{Attributes, AttributesError};
-pub use builder::{
+pub use builder::GrowthBookBuilder;
+pub use client::GrowthBook;
+pub use config::{
     DEFAULT_API_HOST, DEFAULT_CACHE_TTL, DEFAULT_DEDUP_CAPACITY, DEFAULT_STICKY_TIMEOUT,
-    GrowthBookBuilder, RefreshStrategy,
+    RefreshStrategy,
 };
-pub use client::{GrowthBook, Status};
 pub use deferred::{DEFERRED_TRACKING_CAPACITY, DeferredTrackingCall};
 pub use detail::{EvaluationError, EvaluationReason, FeatureDetail};
 pub use error::{Error, Result, Source};
@@ -45,18 +53,19 @@ pub use gb_transport::cache::RedisFeatureCache;
 pub use gb_transport::cache::{
     CacheEntry, CacheError, FeatureCache, FileFeatureCache, MemoryFeatureCache,
 };
-pub use ingest::{
+#[cfg(feature = "tower")]
+pub use layer::{GrowthBookLayer, GrowthBookService};
+pub use plugin::{FeatureUsageCallback, Plugin, TrackingCallback};
+pub use request::{RequestContext, RequestInfo, browser_and_device};
+pub use result::{ExperimentResult, Reason};
+pub use state::Status;
+pub use tracking::{
     DEFAULT_INGESTOR_HOST, DEFAULT_TRACKING_BATCH_SIZE, DEFAULT_TRACKING_DEDUP_CAPACITY,
     DEFAULT_TRACKING_FLUSH_INTERVAL, DEFAULT_TRACKING_MAX_EVENT_BYTES,
     DEFAULT_TRACKING_QUEUE_BYTES, DEFAULT_TRACKING_QUEUE_CAPACITY, EVENT_EXPERIMENT_VIEWED,
     EVENT_FEATURE_EVALUATED, EventSink, GrowthBookTrackingPlugin, HttpEventSink, TrackedEvent,
     TrackingPluginBuilder, TrackingStats,
 };
-#[cfg(feature = "tower")]
-pub use layer::{GrowthBookLayer, GrowthBookService};
-pub use request::{RequestContext, RequestInfo, browser_and_device};
-pub use result::{ExperimentResult, Reason};
-pub use tracking::{FeatureUsageCallback, Plugin, TrackingCallback};
 pub use user::UserContext;
 
 pub use gb_core::{Experiment, FeatureSource};

@@ -401,7 +401,7 @@ impl RequestContext {
             }
         }
         for f in &self.mappers {
-            crate::tracking::guarded("RequestContext::map", || f(r, &mut a));
+            crate::plugin::guarded("RequestContext::map", || f(r, &mut a));
         }
         a
     }

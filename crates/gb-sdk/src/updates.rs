@@ -8,8 +8,8 @@ use alloc::sync::Arc;
 use gb_core::FeatureSet;
 use gb_transport::{Payload, StreamHandle, StreamState};
 
-use crate::client::Shared;
 use crate::error::Error;
+use crate::user::Core;
 
 /// Compiles a payload on a blocking thread (a payload of hundreds of regexes can take seconds
 /// to compile; the async workers keep running meanwhile).
@@ -32,7 +32,7 @@ async fn compile(payload: Payload) -> Option<FeatureSet> {
 
 /// Runs until the engine ends (the client closes it by aborting this task, which drops the
 /// engine's handle and with it the engine and its connection).
-pub(crate) async fn apply_updates(shared: Arc<Shared>, handle: StreamHandle) {
+pub(crate) async fn apply_updates(shared: Arc<Core>, handle: StreamHandle) {
     let mut updates = handle.updates();
     let mut status = handle.status();
     let mut errors = 0u64;

@@ -381,7 +381,7 @@ impl StickyBucketServiceSync for CookieStickyBucketService {
             .into_iter()
             .filter_map(|(n, v)| {
                 g.docs
-                    .get(&gb_core::attribute_key(n, v))
+                    .get(&gb_core::sticky::attribute_key(n, v))
                     .filter(|d| doc_matches(d, n, v))
                     .cloned()
             })

@@ -15,7 +15,7 @@
 //!
 //! Documents have the GrowthBook shape
 //! `{"attributeName": "id", "attributeValue": "123", "assignments": {"<experimentKey>__<bucketVersion>": "<variationKey>"}}`
-//! and the key `attributeName||attributeValue` ([`gb_core::attribute_key`]).
+//! and the key `attributeName||attributeValue` ([`gb_core::sticky::attribute_key`]).
 //!
 //! | store | feature | use |
 //! |---|---|---|
@@ -68,6 +68,7 @@
 //! [`StickyBucketServiceSync`] (the in-memory and cookie stores are both).
 extern crate alloc;
 
+pub mod bounded;
 #[cfg(feature = "test-util")]
 pub mod conformance;
 #[cfg(feature = "cookie")]
@@ -79,9 +80,10 @@ pub mod redis;
 pub mod service;
 
 #[cfg(feature = "cookie")]
+pub use bounded::BoundedLru;
 pub use cookie::{CookieCodec, CookieStickyBucketService, SameSite};
 pub use error::{BoxError, StickyError, StickyErrorKind};
-pub use gb_core::{StickyAssignmentsDocument, StickyBucketDocs, attribute_key};
+pub use gb_core::{StickyAssignmentsDocument, StickyBucketDocs, sticky::attribute_key};
 pub use memory::InMemoryStickyBucketService;
 #[cfg(feature = "redis")]
 pub use redis::{RedisOptions, RedisStickyBucketService};

@@ -1,23 +1,36 @@
 //! A bounded, thread-safe in-memory store (one process; tests, single-instance servers).
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
-use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use gb_core::{StickyAssignmentsDocument, attribute_key};
+use gb_core::{StickyAssignmentsDocument, sticky::attribute_key};
 
+use crate::bounded::BoundedLru;
 use crate::error::StickyError;
 use crate::service::{IdentifierAttribute, StickyBucketServiceSync, dedup_attributes, doc_matches};
 
 /// How many documents [`InMemoryStickyBucketService::new`] keeps.
 pub const DEFAULT_MEMORY_CAPACITY: usize = 10_000;
+/// How many bytes of documents [`InMemoryStickyBucketService::new`] keeps (keys and strings
+/// counted, plus a fixed overhead per document and assignment).
+pub const DEFAULT_MEMORY_BYTES: usize = 64 << 20;
+
+/// The bytes a stored document is counted as: its key and strings, plus fixed overheads.
+fn doc_bytes(key: &str, doc: &StickyAssignmentsDocument) -> usize {
+    let assignments: usize = doc
+        .assignments
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 48)
+        .sum();
+    key.len() + doc.attribute_name.len() + doc.attribute_value.len() + assignments + 96
+}
 
 /// A bounded in-memory store with least-recently-used eviction.
 ///
-/// * Holds at most `capacity` documents. Saving a new document when full evicts the document
+/// * Holds at most `capacity` documents and `max_bytes` bytes of them (see
+///   [`with_limits`](Self::with_limits)). Saving a new document when full evicts the document
 ///   that was least recently read or written; a user whose document was evicted is hashed
 ///   afresh (and may change variation if weights changed since), so size it for your active
 ///   users.
@@ -29,55 +42,7 @@ pub const DEFAULT_MEMORY_CAPACITY: usize = 10_000;
 /// It implements [`StickyBucketServiceSync`], hence also the async
 /// [`StickyBucketService`](crate::StickyBucketService).
 pub struct InMemoryStickyBucketService {
-    capacity: usize,
-    inner: Mutex<Lru>,
-}
-
-#[derive(Default)]
-struct Lru {
-    /// key → (document, last-use tick)
-    entries: HashMap<String, (StickyAssignmentsDocument, u64)>,
-    /// last-use tick → key; the first entry is the eviction candidate.
-    order: BTreeMap<u64, String>,
-    tick: u64,
-    evicted: u64,
-}
-
-impl Lru {
-    fn next_tick(&mut self) -> u64 {
-        self.tick = self.tick.wrapping_add(1);
-        self.tick
-    }
-
-    fn get(&mut self, key: &str) -> Option<StickyAssignmentsDocument> {
-        let t = self.next_tick();
-        let (doc, old) = {
-            let entry = self.entries.get_mut(key)?;
-            let old = entry.1;
-            entry.1 = t;
-            (entry.0.clone(), old)
-        };
-        if let Some(k) = self.order.remove(&old) {
-            self.order.insert(t, k);
-        }
-        Some(doc)
-    }
-
-    fn put(&mut self, key: String, doc: StickyAssignmentsDocument, capacity: usize) {
-        let t = self.next_tick();
-        if let Some((_, old)) = self.entries.remove(&key) {
-            self.order.remove(&old);
-        }
-        while self.entries.len() >= capacity {
-            let Some((_, victim)) = self.order.pop_first() else {
-                break;
-            };
-            self.entries.remove(&victim);
-            self.evicted = self.evicted.saturating_add(1);
-        }
-        self.order.insert(t, key.clone());
-        self.entries.insert(key, (doc, t));
-    }
+    inner: Mutex<BoundedLru<String, StickyAssignmentsDocument>>,
 }
 
 impl InMemoryStickyBucketService {
@@ -86,22 +51,28 @@ impl InMemoryStickyBucketService {
         Self::with_capacity(DEFAULT_MEMORY_CAPACITY)
     }
 
-    /// An empty store holding up to `capacity` documents (at least 1).
+    /// An empty store holding up to `capacity` documents (at least 1) and
+    /// [`DEFAULT_MEMORY_BYTES`].
     pub fn with_capacity(capacity: usize) -> Self {
+        Self::with_limits(capacity, DEFAULT_MEMORY_BYTES)
+    }
+
+    /// An empty store holding up to `capacity` documents (at least 1) and `max_bytes` bytes
+    /// of documents; a single document larger than `max_bytes` is not kept.
+    pub fn with_limits(capacity: usize, max_bytes: usize) -> Self {
         Self {
-            capacity: capacity.max(1),
-            inner: Mutex::new(Lru::default()),
+            inner: Mutex::new(BoundedLru::with_max_bytes(capacity, max_bytes)),
         }
     }
 
     /// The maximum number of documents kept.
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.lock().max_entries()
     }
 
     /// The number of documents held now.
     pub fn len(&self) -> usize {
-        self.lock().entries.len()
+        self.lock().len()
     }
 
     /// Whether the store is empty.
@@ -111,26 +82,23 @@ impl InMemoryStickyBucketService {
 
     /// How many documents were evicted to respect the capacity, since creation.
     pub fn evicted(&self) -> u64 {
-        self.lock().evicted
+        self.lock().evicted()
     }
 
     /// Removes every document.
     pub fn clear(&self) {
-        let mut g = self.lock();
-        g.entries.clear();
-        g.order.clear();
+        self.lock().clear();
     }
 
     /// A copy of every document, in key order (does not count as a use).
     pub fn snapshot(&self) -> Vec<StickyAssignmentsDocument> {
         let g = self.lock();
-        let mut docs: Vec<StickyAssignmentsDocument> =
-            g.entries.values().map(|(d, _)| d.clone()).collect();
+        let mut docs: Vec<StickyAssignmentsDocument> = g.values().cloned().collect();
         docs.sort_by_key(StickyAssignmentsDocument::key);
         docs
     }
 
-    fn lock(&self) -> MutexGuard<'_, Lru> {
+    fn lock(&self) -> MutexGuard<'_, BoundedLru<String, StickyAssignmentsDocument>> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -144,7 +112,7 @@ impl Default for InMemoryStickyBucketService {
 impl fmt::Debug for InMemoryStickyBucketService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InMemoryStickyBucketService")
-            .field("capacity", &self.capacity)
+            .field("capacity", &self.capacity())
             .field("len", &self.len())
             .finish()
     }
@@ -161,8 +129,8 @@ impl StickyBucketServiceSync for InMemoryStickyBucketService {
         for (name, value) in wanted {
             if let Some(doc) = g.get(&attribute_key(name, value)) {
                 // `a||b` + `c` and `a` + `b||c` share a key; only the exact pair answers.
-                if doc_matches(&doc, name, value) {
-                    out.push(doc);
+                if doc_matches(doc, name, value) {
+                    out.push(doc.clone());
                 }
             }
         }
@@ -175,7 +143,9 @@ impl StickyBucketServiceSync for InMemoryStickyBucketService {
     ) -> Result<(), StickyError> {
         let mut g = self.lock();
         for doc in docs {
-            g.put(doc.key(), doc, self.capacity);
+            let key = doc.key();
+            let bytes = doc_bytes(&key, &doc);
+            g.insert(key, doc, bytes);
         }
         Ok(())
     }
@@ -216,6 +186,22 @@ mod tests {
         assert_eq!(s.evicted(), 1);
         s.clear();
         assert!(s.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn bounded_in_bytes() -> Result<(), StickyError> {
+        let big = |v: &str| StickyAssignmentsDocument {
+            attribute_name: "id".to_string(),
+            attribute_value: v.to_string(),
+            assignments: [("e__0".to_string(), "x".repeat(1000))].into(),
+        };
+        let s = InMemoryStickyBucketService::with_limits(100, 3500);
+        s.save_assignments_sync(vec![big("a"), big("b"), big("c"), big("d")])?;
+        // Each document counts about 1,150 bytes: three fit in 3,500.
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.evicted(), 1);
+        assert!(s.get_all_assignments_sync(&[attr("a")])?.is_empty());
         Ok(())
     }
 

@@ -24,29 +24,62 @@ use serde_json::{Map, Value};
 
 use crate::BoxFuture;
 
-/// A cache read or write that failed (the client logs it and goes on without the cache).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CacheError(String);
+/// A cache read or write that failed (the client logs it and goes on without the cache): a
+/// message, and the cause (an `io::Error`, a Redis error) as [`source`](core::error::Error::source).
+#[derive(Debug, Clone)]
+pub struct CacheError {
+    message: String,
+    source: Option<Arc<dyn core::error::Error + Send + Sync>>,
+}
 
 impl CacheError {
     /// An error with this message.
     pub fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An error with this message, caused by `source`.
+    pub fn with_source(
+        message: impl Into<String>,
+        source: impl core::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            source: Some(Arc::new(source)),
+        }
     }
 
     /// The message.
     pub fn message(&self) -> &str {
-        &self.0
+        &self.message
     }
 }
+
+/// Equal when the messages are (the causes are not compared).
+impl PartialEq for CacheError {
+    fn eq(&self, other: &Self) -> bool {
+        self.message == other.message
+    }
+}
+
+impl Eq for CacheError {}
 
 impl fmt::Display for CacheError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "feature cache: {}", self.0)
+        write!(f, "feature cache: {}", self.message)
     }
 }
 
-impl core::error::Error for CacheError {}
+impl core::error::Error for CacheError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn core::error::Error + 'static))
+    }
+}
 
 /// The result of a cache operation.
 pub type Result<T, E = CacheError> = core::result::Result<T, E>;
@@ -202,13 +235,17 @@ impl FileFeatureCache {
                 Ok(entry)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(CacheError(format!("reading {}: {e}", path.display()))),
+            Err(e) => Err(CacheError::with_source(
+                format!("reading {}", path.display()),
+                e,
+            )),
         }
     }
 
     fn write(path: &Path, text: &str) -> Result<()> {
         use std::io::Write as _;
-        let io = |e: std::io::Error| CacheError(format!("writing {}: {e}", path.display()));
+        let io =
+            |e: std::io::Error| CacheError::with_source(format!("writing {}", path.display()), e);
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("cache");
         let nonce = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -231,7 +268,7 @@ impl FileFeatureCache {
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| CacheError(format!("file task failed: {e}")))?
+        .map_err(|e| CacheError::with_source("file task failed", e))?
 }
 
 impl FeatureCache for FileFeatureCache {
@@ -323,7 +360,7 @@ mod redis_cache {
         pub async fn connect_to(target: &Target) -> Result<Self> {
             let conn = gb_redis::connect_to(target, Duration::from_secs(5))
                 .await
-                .map_err(|e| CacheError(format!("redis: {e}")))?;
+                .map_err(|e| CacheError::with_source("connecting to Redis", e))?;
             Ok(Self::from_redis(Redis::new(conn, DEFAULT_TIMEOUT)))
         }
 
@@ -370,8 +407,8 @@ mod redis_cache {
         }
     }
 
-    fn cache_error(f: &Failure) -> CacheError {
-        CacheError(format!("redis: {f}"))
+    fn cache_error(f: Failure) -> CacheError {
+        CacheError::with_source("Redis", f)
     }
 
     impl FeatureCache for RedisFeatureCache {
@@ -382,7 +419,7 @@ mod redis_cache {
                     .redis
                     .run(|mut conn| async move { conn.get(&full).await })
                     .await
-                    .map_err(|f| cache_error(&f))?;
+                    .map_err(cache_error)?;
                 Ok(text.and_then(|t| CacheEntry::from_text(&t, key)))
             })
         }
@@ -395,7 +432,7 @@ mod redis_cache {
                 self.redis
                     .run(|mut conn| async move { conn.set_ex::<_, _, ()>(&full, text, secs).await })
                     .await
-                    .map_err(|f| cache_error(&f))
+                    .map_err(cache_error)
             })
         }
     }

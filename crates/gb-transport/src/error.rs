@@ -63,9 +63,7 @@ impl fmt::Display for DecryptError {
             Self::MissingKey => {
                 f.write_str("payload is encrypted but no decryption key is configured")
             }
-            Self::Section { section, source } => {
-                write!(f, "failed to decrypt `{section}`: {source}")
-            }
+            Self::Section { section, .. } => write!(f, "failed to decrypt `{section}`"),
         }
     }
 }
@@ -370,9 +368,7 @@ impl fmt::Display for TransportError {
         if let Some(message) = &self.message {
             write!(f, ": {message}")?;
         }
-        if let Some(source) = &self.source {
-            write!(f, ": {source}")?;
-        }
+        // The cause is `source()`, not repeated here: print the chain to see it.
         Ok(())
     }
 }

@@ -59,199 +59,29 @@
 //! This engine keeps Go's protection and JS's liveness.
 
 use alloc::string::String;
-use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, sleep, sleep_until, timeout};
+use tokio::time::{Instant, sleep, sleep_until};
 
-use crate::backoff::{Backoff, BackoffConfig};
-use crate::cache::{CacheEntry, FeatureCache};
+use crate::backoff::Backoff;
 use crate::error::{ErrorKind, TransportError};
 use crate::payload::Payload;
 use crate::source::FeatureSource;
-use crate::sse::{DEFAULT_MAX_EVENT_BYTES, SseParser};
-use crate::{ByteStream, SubscribeRequest};
+
+mod caches;
+mod config;
+mod push;
+
+pub use config::{
+    DEFAULT_CLOCK_SKEW, PollMode, RefreshTrigger, SseMode, StreamConfig, StreamState, StreamStatus,
+    Update, UpdateSource,
+};
 
 /// How long one cache read or write may take before it is abandoned.
 const CACHE_BUDGET: Duration = Duration::from_secs(2);
-
-/// The default clock-skew allowance for `dateUpdated`: 5 minutes.
-pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(300);
-
-/// When to use server-sent events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SseMode {
-    /// Only if the features response carries `x-sse-support: enabled` (the default).
-    #[default]
-    Auto,
-    /// Always stream, whatever the header says.
-    Always,
-    /// Never stream; poll instead.
-    Never,
-}
-
-/// How the engine revalidates when it does not stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PollMode {
-    /// Every [`StreamConfig::poll_interval`] (the default).
-    #[default]
-    Interval,
-    /// Stale-while-revalidate: once the payload is older than [`StreamConfig::ttl`], the
-    /// engine reports [`StreamState::Idle`] and revalidates when a refresh is requested
-    /// ([`RefreshTrigger::request`]); it never fetches on its own.
-    OnDemand,
-}
-
-/// Asks a [`PollMode::OnDemand`] engine for a revalidation. Cheap to clone; any clone works.
-#[derive(Debug, Clone, Default)]
-pub struct RefreshTrigger(Arc<Notify>);
-
-impl RefreshTrigger {
-    /// A new trigger.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Requests one revalidation (requests made before the engine waits for one are merged
-    /// into one).
-    pub fn request(&self) {
-        self.0.notify_one();
-    }
-}
-
-/// Settings for the engine.
-#[derive(Debug, Clone)]
-pub struct StreamConfig {
-    /// Reconnect and retry backoff. Defaults: 1 s doubling to 30 s, jitter 50 %, floor 500 ms,
-    /// reset after 30 s healthy, 5 min after 401/403.
-    pub backoff: BackoffConfig,
-    /// A stream with no bytes for this long is dropped and reopened. Default 90 s (3 × the
-    /// 30 s ping of the GrowthBook proxy).
-    pub idle_timeout: Duration,
-    /// Whether to stream. Default [`SseMode::Auto`].
-    pub sse: SseMode,
-    /// Polling interval when not streaming. Default 60 s.
-    pub poll_interval: Duration,
-    /// How to revalidate when not streaming. Default [`PollMode::Interval`].
-    pub poll_mode: PollMode,
-    /// Cap on one SSE line and on one event's data. Default 16 MiB.
-    pub max_event_bytes: usize,
-    /// How long a fetched payload counts as fresh (a cache entry younger than this saves a
-    /// fetch; [`PollMode::OnDemand`] revalidates after it). Default 60 s.
-    pub ttl: Duration,
-    /// How far in the future a `dateUpdated` may be and still set the rollback floor (see the
-    /// module docs). Default [`DEFAULT_CLOCK_SKEW`] (5 min).
-    pub clock_skew: Duration,
-    /// Feature caches: read at start and on revalidation (newest entry wins), written with
-    /// every payload fetched or pushed, exactly as served. Default none.
-    pub caches: Vec<Arc<dyn FeatureCache>>,
-    /// The key entries are stored under (the SDK uses `<api_host>|<client_key>`).
-    pub cache_key: String,
-    /// Revalidation requests for [`PollMode::OnDemand`].
-    pub refresh: RefreshTrigger,
-}
-
-impl Default for StreamConfig {
-    fn default() -> Self {
-        Self {
-            backoff: BackoffConfig::default(),
-            idle_timeout: Duration::from_secs(90),
-            sse: SseMode::Auto,
-            poll_interval: Duration::from_secs(60),
-            poll_mode: PollMode::Interval,
-            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
-            ttl: Duration::from_secs(60),
-            clock_skew: DEFAULT_CLOCK_SKEW,
-            caches: Vec::new(),
-            cache_key: String::new(),
-            refresh: RefreshTrigger::default(),
-        }
-    }
-}
-
-/// What the engine is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StreamState {
-    /// Fetching the first good payload.
-    #[default]
-    Starting,
-    /// Opening the event stream.
-    Connecting,
-    /// The event stream is open.
-    Streaming,
-    /// Polling (no SSE).
-    Polling,
-    /// Waiting before the next attempt.
-    Waiting,
-    /// [`PollMode::OnDemand`]: the payload is older than the TTL; waiting for a refresh request.
-    Idle,
-}
-
-/// Counters and the last error, for health checks and tests.
-#[derive(Debug, Clone, Default)]
-pub struct StreamStatus {
-    /// Current activity.
-    pub state: StreamState,
-    /// Stream connection attempts so far.
-    pub connects: u64,
-    /// Errors so far (fetch, connect, stream); clean closes are not errors.
-    pub errors: u64,
-    /// Streams the server ended cleanly.
-    pub clean_closes: u64,
-    /// Good payloads that changed the published one.
-    pub updates: u64,
-    /// Revalidations that confirmed the published payload (a 304, the same body again, or a
-    /// fresh cache entry with it).
-    pub confirmations: u64,
-    /// Payloads refused as older than the `dateUpdated` floor.
-    pub refused_older: u64,
-    /// `features-updated` events received (each triggers a refetch; a remote-evaluation
-    /// client can also watch this to drop its per-user cache).
-    pub beacons: u64,
-    /// The most recent error.
-    pub last_error: Option<TransportError>,
-}
-
-/// Where a published payload came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UpdateSource {
-    /// A features fetch (initial, poll, revalidation, refetch after a reconnect or a
-    /// `features-updated` event).
-    Fetch,
-    /// A `features` event on the stream.
-    Event,
-    /// A feature cache entry.
-    Cache,
-}
-
-/// One accepted payload, as published by the engine.
-#[derive(Debug, Clone)]
-pub struct Update {
-    /// The validated, decrypted payload.
-    pub payload: Payload,
-    /// The body exactly as served (still encrypted if the server encrypted it).
-    pub raw: Arc<str>,
-    /// The body's `ETag`, if any.
-    pub etag: Option<String>,
-    /// Where it came from.
-    pub source: UpdateSource,
-    /// When the server served it (for a cache entry: when it was fetched).
-    pub fetched_at: SystemTime,
-    /// Whether it is younger than the TTL (false only for an old cache entry).
-    pub fresh: bool,
-}
-
-impl Update {
-    /// The whole decrypted payload.
-    pub fn value(&self) -> &serde_json::Value {
-        self.payload.value()
-    }
-}
 
 /// The running engine. Dropping it (or [`close`](Self::close)) stops the task and its
 /// connection.
@@ -486,76 +316,6 @@ impl Manager {
         true
     }
 
-    /// Writes the published payload to every cache, as served, stamped `fetched_at`.
-    async fn write_caches(&self) {
-        if self.config.caches.is_empty() {
-            return;
-        }
-        let Some(entry) = self.updates_tx.borrow().as_ref().map(|u| CacheEntry {
-            body: Arc::clone(&u.raw),
-            etag: u.etag.clone(),
-            fetched_at: self.fetched_at.unwrap_or(u.fetched_at),
-        }) else {
-            return;
-        };
-        for cache in &self.config.caches {
-            match timeout(
-                CACHE_BUDGET,
-                cache.set(&self.config.cache_key, entry.clone()),
-            )
-            .await
-            {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "feature cache write failed"),
-                Err(_) => tracing::warn!("feature cache write timed out"),
-            }
-        }
-    }
-
-    /// Applies the newest usable cache entry if it is newer than what the server last
-    /// vouched for. Returns whether the payload is now fresh thanks to it.
-    async fn load_caches(&mut self) -> bool {
-        let mut best: Option<CacheEntry> = None;
-        for cache in &self.config.caches {
-            match timeout(CACHE_BUDGET, cache.get(&self.config.cache_key)).await {
-                Ok(Ok(Some(entry))) => {
-                    if best
-                        .as_ref()
-                        .is_none_or(|b| entry.fetched_at > b.fetched_at)
-                    {
-                        best = Some(entry);
-                    }
-                }
-                Ok(Ok(None)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "feature cache read failed"),
-                Err(_) => tracing::warn!("feature cache read timed out"),
-            }
-        }
-        let Some(entry) = best else { return false };
-        if self.fetched_at.is_some_and(|t| entry.fetched_at <= t) {
-            return false;
-        }
-        let payload = match self.source.parse(Arc::clone(&entry.body)).await {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::warn!(error = %e, "ignored an unusable feature cache entry");
-                return false;
-            }
-        };
-        let fresh = entry.age() < self.config.ttl;
-        let update = Update {
-            payload,
-            raw: entry.body,
-            etag: entry.etag,
-            source: UpdateSource::Cache,
-            fetched_at: entry.fetched_at,
-            fresh,
-        };
-        self.accept(update, Offer::Normal);
-        tracing::debug!(fresh, "features loaded from a feature cache");
-        self.is_fresh()
-    }
-
     /// Fetches and offers the payload; never closer than `floor` to the previous fetch.
     async fn refetch(&mut self, offer: Offer) -> Result<(), TransportError> {
         if let Some(last) = self.last_fetch {
@@ -624,125 +384,6 @@ impl Manager {
                 let delay = self.backoff.delay_after_error(&err, None);
                 self.record_error(err);
                 self.wait(delay).await;
-            }
-        }
-    }
-
-    async fn stream_once(&mut self) {
-        if let Some(last) = self.last_connect {
-            let gap = self.config.backoff.floor.saturating_sub(last.elapsed());
-            if !gap.is_zero() {
-                sleep(gap).await;
-            }
-        }
-        self.last_connect = Some(Instant::now());
-        self.status_tx.send_modify(|s| {
-            s.connects += 1;
-            s.state = StreamState::Connecting;
-        });
-        let request = SubscribeRequest {
-            last_event_id: self.last_event_id.clone(),
-        };
-        let first = self.status_tx.borrow().connects == 1;
-        let mut stream = match self.source.transport().subscribe(request).await {
-            Ok(stream) => stream,
-            Err(err) => {
-                let delay = self.backoff.delay_after_error(&err, self.server_retry);
-                let auth = err.is_auth();
-                self.record_error(err);
-                // While the stream cannot open, each attempt doubles as a (backed-off) poll.
-                if !auth && let Err(err) = self.refetch(Offer::Normal).await {
-                    self.record_error(err);
-                }
-                self.wait(delay).await;
-                return;
-            }
-        };
-        let connected = Instant::now();
-        self.set_state(StreamState::Streaming);
-        tracing::debug!("event stream open");
-        // Catch up on anything published while the stream was down (the first connect follows
-        // the initial fetch, so there is nothing to catch up on).
-        if !first && let Err(err) = self.refetch(Offer::Reconnect).await {
-            self.record_error(err);
-        }
-        let outcome = self.read(&mut *stream).await;
-        drop(stream);
-        if connected.elapsed() >= self.config.backoff.healthy_reset {
-            self.backoff.reset();
-        }
-        let delay = match outcome {
-            Ok(()) => {
-                tracing::debug!("event stream closed by the server");
-                self.status_tx.send_modify(|s| s.clean_closes += 1);
-                self.backoff.next_delay(self.server_retry)
-            }
-            Err(err) => {
-                let delay = self.backoff.delay_after_error(&err, self.server_retry);
-                self.record_error(err);
-                delay
-            }
-        };
-        self.wait(delay).await;
-    }
-
-    /// Reads events until a clean end (`Ok`) or an error.
-    async fn read(&mut self, stream: &mut dyn ByteStream) -> Result<(), TransportError> {
-        let max = self.config.max_event_bytes;
-        let mut parser = SseParser::new(max, max);
-        loop {
-            let chunk = match timeout(self.config.idle_timeout, stream.next_chunk()).await {
-                Err(_) => {
-                    return Err(TransportError::new(
-                        ErrorKind::Timeout,
-                        "event stream went idle",
-                    ));
-                }
-                Ok(None) => return Ok(()),
-                Ok(Some(chunk)) => chunk?,
-            };
-            let events = parser.feed(&chunk)?;
-            if let Some(retry) = parser.retry() {
-                self.server_retry = Some(retry);
-            }
-            for event in events {
-                if event.id.is_some() {
-                    self.last_event_id = event.id;
-                }
-                match event.event.as_str() {
-                    "features" => {
-                        let raw: Arc<str> = event.data.into();
-                        let payload = self.source.parse(Arc::clone(&raw)).await.map_err(|e| {
-                            if e.kind() == ErrorKind::NotJson {
-                                TransportError::new(
-                                    ErrorKind::Protocol,
-                                    "`features` event is not JSON",
-                                )
-                            } else {
-                                e
-                            }
-                        })?;
-                        let update = Update {
-                            payload,
-                            raw,
-                            etag: None,
-                            source: UpdateSource::Event,
-                            fetched_at: SystemTime::now(),
-                            fresh: true,
-                        };
-                        tracing::debug!("applied a `features` event");
-                        if self.accept(update, Offer::Normal) {
-                            self.write_caches().await;
-                        }
-                    }
-                    "features-updated" => {
-                        self.status_tx.send_modify(|s| s.beacons += 1);
-                        if let Err(err) = self.refetch(Offer::Normal).await {
-                            self.record_error(err);
-                        }
-                    }
-                    other => tracing::trace!(event = other, "ignored SSE event"),
-                }
             }
         }
     }

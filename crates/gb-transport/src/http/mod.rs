@@ -21,7 +21,6 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::future::Future;
 use core::time::Duration;
-use std::io::Read as _;
 use std::sync::{Mutex, PoisonError};
 
 use bytes::Bytes;
@@ -29,16 +28,19 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde_json::Value;
 
-use crate::connect::{Connector, NetworkConfig};
+use crate::connect::NetworkConfig;
 use crate::error::{ErrorKind, TransportError};
+
+mod client;
+
 use crate::{
     BoxFuture, ByteStream, FetchRequest, FetchResponse, RemoteEvalRequest, SubscribeRequest,
     Transport,
 };
+pub use client::{HyperClient, http_client, https_client, post};
+use client::{body_error, check_status, client_error, header_is, not_json, read_body};
 
 /// The default API host.
 pub const DEFAULT_API_HOST: &str = "https://cdn.growthbook.io";
@@ -111,7 +113,7 @@ impl HttpConfig {
             streaming_host: None,
             client_key: ClientKey::new(client_key),
             headers: Vec::new(),
-            user_agent: alloc::format!("growthbook-rs/{}", env!("CARGO_PKG_VERSION")),
+            user_agent: client::USER_AGENT.into(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -149,36 +151,6 @@ struct Cached {
     etag: String,
     body: Arc<str>,
     sse_supported: bool,
-}
-
-/// The pooled HTTP/1 client with rustls that every GrowthBook request here goes through.
-pub type HyperClient = Client<Connector, Full<Bytes>>;
-
-/// Builds a [`HyperClient`] with the default [`NetworkConfig`]: the webpki roots, the proxy
-/// from the environment, TCP.
-///
-/// # Errors
-/// As [`http_client`].
-pub fn https_client(connect_timeout: Duration) -> Result<HyperClient, TransportError> {
-    http_client(&NetworkConfig::default(), connect_timeout)
-}
-
-/// Builds a [`HyperClient`]: rustls with the crypto provider passed explicitly (so another
-/// crate enabling a second provider cannot make TLS panic) and `network`'s roots, its proxy and
-/// dialer, HTTP and HTTPS, TCP_NODELAY, connecting (TCP, tunnel and TLS) within
-/// `connect_timeout`, and idle connections kept 30 s.
-///
-/// # Errors
-/// [`ErrorKind::Config`] for an unusable TLS or proxy configuration.
-pub fn http_client(
-    network: &NetworkConfig,
-    connect_timeout: Duration,
-) -> Result<HyperClient, TransportError> {
-    let connector = Connector::new(network, connect_timeout)?;
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(30))
-        .build(connector))
 }
 
 /// The default transport (hyper 1 + rustls). Cheap to share behind an `Arc`.
@@ -449,121 +421,6 @@ impl ByteStream for HyperByteStream {
             }
         })
     }
-}
-
-fn header_is(headers: &HeaderMap, name: &str, expected: &str) -> bool {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
-}
-
-fn not_json() -> TransportError {
-    TransportError::new(ErrorKind::NotJson, "body is not valid JSON")
-}
-
-fn check_status(response: &http::Response<Incoming>) -> Result<(), TransportError> {
-    let status = response.status();
-    if status.is_success() {
-        return Ok(());
-    }
-    let mut err = TransportError::status_code(status.as_u16());
-    let retry_after = response
-        .headers()
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if let Some(secs) = retry_after {
-        err = err.with_retry_after(Duration::from_secs(secs));
-    }
-    Err(err)
-}
-
-fn client_error(err: hyper_util::client::legacy::Error) -> TransportError {
-    // The connector's own typed error (TLS, proxy, connect, timeout), if it failed.
-    let mut source: Option<&(dyn core::error::Error + 'static)> = Some(&err);
-    while let Some(current) = source {
-        if let Some(typed) = current.downcast_ref::<TransportError>() {
-            return typed.clone();
-        }
-        source = current.source();
-    }
-    let timed_out = crate::connect::timed_out(&err);
-    let kind = if timed_out {
-        ErrorKind::Timeout
-    } else if err.is_connect() {
-        ErrorKind::Connect
-    } else {
-        ErrorKind::Body
-    };
-    TransportError::from_kind(kind).with_source(err)
-}
-
-fn body_error(err: hyper::Error) -> TransportError {
-    let kind = if err.is_timeout() {
-        ErrorKind::Timeout
-    } else {
-        ErrorKind::Body
-    };
-    TransportError::from_kind(kind).with_source(err)
-}
-
-fn too_large(cap: usize) -> TransportError {
-    TransportError::new(
-        ErrorKind::TooLarge,
-        alloc::format!("body exceeds {cap} bytes"),
-    )
-}
-
-/// Reads a body under `cap`, refusing early on `Content-Length`, then gunzips (also capped).
-async fn read_body(
-    (parts, mut body): (http::response::Parts, Incoming),
-    cap: usize,
-) -> Result<Vec<u8>, TransportError> {
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > cap as u64) {
-        return Err(too_large(cap));
-    }
-    // Trust the declared length for pre-allocation only up to 1 MiB.
-    let mut bytes = Vec::with_capacity(declared.map_or(0, |len| len.min(1 << 20) as usize));
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(body_error)?;
-        if let Ok(data) = frame.into_data() {
-            if bytes.len() + data.len() > cap {
-                return Err(too_large(cap));
-            }
-            bytes.extend_from_slice(&data);
-        }
-    }
-    let encoding = parts
-        .headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_ascii_lowercase());
-    match encoding.as_deref() {
-        None | Some("" | "identity") => Ok(bytes),
-        Some("gzip" | "x-gzip") => gunzip(&bytes, cap),
-        Some(_) => Err(TransportError::new(
-            ErrorKind::NotJson,
-            "unsupported content encoding",
-        )),
-    }
-}
-
-fn gunzip(compressed: &[u8], cap: usize) -> Result<Vec<u8>, TransportError> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(compressed)
-        .take(cap as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| TransportError::new(ErrorKind::NotJson, "corrupt gzip body").with_source(e))?;
-    if out.len() > cap {
-        return Err(too_large(cap));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,29 +1,92 @@
 //! [`UserContext`]: evaluation for one user (or one request).
 
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
-use core::time::Duration;
-use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use gb_core::{Experiment, StickyBucketDocs, User};
-use gb_transport::RemoteEvalRequest;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use tokio::time::Instant;
 
-use crate::client::{Shared, Snapshot};
+use crate::collector::Collector;
 use crate::deferred::{Deferred, DeferredTrackingCall};
 use crate::detail::{FeatureDetail, detail_of, typed};
-use crate::error::Error;
 use crate::eval_all::{AllResults, AllShared, HeldAll};
 use crate::feature_result::{FeatureResult, Held, SharedResult};
 use crate::inputs::{EvalCart, Overrides, UserInputs};
 use crate::result::{ExperimentResult, Reason};
-use crate::tracking::Collector;
+use crate::snapshot::Snapshot;
+use crate::state::Shared;
+
+mod deferred;
+mod prepare;
+
+/// What a user context reports to: the client's callbacks and plugins. A trait, so this layer
+/// does not depend on the plugin API above it (which names [`UserContext`]); `Callbacks` in
+/// `plugin.rs` implements it.
+pub(crate) trait Hooks: Send + Sync + fmt::Debug {
+    /// Whether any callback or plugin is set.
+    fn any(&self) -> bool;
+    /// Whether experiment-viewed events are wanted.
+    fn wants_tracking(&self) -> bool;
+    /// Whether feature-usage events are wanted.
+    fn wants_usage(&self) -> bool;
+    /// A user was bucketed into an experiment (already deduplicated).
+    fn experiment_viewed(&self, exp: &Experiment, result: &ExperimentResult, user: &UserContext);
+    /// A feature was evaluated.
+    fn feature_usage(&self, key: &str, result: &FeatureResult, user: &UserContext);
+    /// A custom event was logged.
+    fn event(&self, name: &str, properties: &Map<String, Value>, user: &UserContext);
+    /// Plugins add attributes to a new context.
+    fn add_attributes(&self, attributes: &mut Map<String, Value>);
+    /// A payload was installed (its snapshot version).
+    fn features_updated(&self, version: u64);
+    /// The client is shutting down gracefully: plugins finish their work within `timeout`.
+    fn shutdown(&self, timeout: core::time::Duration) -> gb_transport::BoxFuture<'_, ()>;
+    /// The client is closing.
+    fn close(&self);
+}
+
+/// The shared state with the hooks a user context reports to: what every [`UserContext`] and
+/// the client handle hold (behind an `Arc`). Derefs to [`Shared`].
+#[derive(Debug)]
+pub(crate) struct Core {
+    shared: Shared,
+    pub(crate) hooks: Box<dyn Hooks>,
+    /// [`Hooks::any`], [`Hooks::wants_tracking`], [`Hooks::wants_usage`], read once.
+    any_hooks: bool,
+    wants_tracking: bool,
+    wants_usage: bool,
+}
+
+impl Core {
+    pub(crate) fn new(shared: Shared, hooks: Box<dyn Hooks>) -> Self {
+        Self {
+            any_hooks: hooks.any(),
+            wants_tracking: hooks.wants_tracking(),
+            wants_usage: hooks.wants_usage(),
+            shared,
+            hooks,
+        }
+    }
+
+    /// Installs a compiled payload and tells the plugins.
+    pub(crate) fn install(&self, features: gb_core::FeatureSet, fresh: bool) -> u64 {
+        let version = self.shared.install(features, fresh);
+        self.hooks.features_updated(version);
+        version
+    }
+}
+
+impl core::ops::Deref for Core {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
 
 /// One user's evaluation context: attributes, URL, forced variations and features, and (once
 /// [`prepare`](Self::prepare)d) sticky-bucket documents or remotely evaluated features.
@@ -31,7 +94,7 @@ use crate::tracking::Collector;
 /// Evaluations take `&self`, are synchronous, and never wait for the network. A context is
 /// cheap to build per request and may be shared across threads (`Send + Sync`).
 pub struct UserContext {
-    shared: Arc<Shared>,
+    shared: Arc<Core>,
     /// Attributes, URL and forced values; shared with the results that borrow them.
     inputs: Arc<UserInputs>,
     /// The last cart results borrowed from (snapshot + inputs), reused while both are current.
@@ -63,7 +126,7 @@ impl fmt::Debug for UserContext {
 }
 
 impl UserContext {
-    pub(crate) fn new(shared: Arc<Shared>, attributes: Map<String, Value>) -> Self {
+    pub(crate) fn new(shared: Arc<Core>, attributes: Map<String, Value>) -> Self {
         let config = &shared.config;
         let mut attributes = if config.attributes.is_empty() {
             attributes
@@ -72,7 +135,7 @@ impl UserContext {
             merged.extend(attributes);
             merged
         };
-        shared.callbacks.add_attributes(&mut attributes);
+        shared.hooks.add_attributes(&mut attributes);
         Self {
             inputs: Arc::new(UserInputs {
                 attributes,
@@ -118,7 +181,7 @@ impl UserContext {
     pub fn set_attributes(&mut self, attributes: Map<String, Value>) {
         let mut merged = self.shared.config.attributes.clone();
         merged.extend(attributes);
-        self.shared.callbacks.add_attributes(&mut merged);
+        self.shared.hooks.add_attributes(&mut merged);
         Arc::make_mut(&mut self.inputs).attributes = merged;
         if !self.sticky_local {
             self.sticky = None;
@@ -185,114 +248,6 @@ impl UserContext {
         }
     }
 
-    /// Does the async work a user may need, in one call: with remote evaluation, fetches this
-    /// user's evaluated features; with a sticky-bucket service, loads the user's documents
-    /// (every identifier attribute at once, bounded by the builder's sticky timeout), unless
-    /// documents were given with [`with_sticky_docs`](Self::with_sticky_docs).
-    ///
-    /// A store or server failure is not an error: it is logged and the user is evaluated
-    /// without sticky bucketing (plain hashing, nothing saved), or, for remote evaluation,
-    /// with defaults ([`Reason::NotReady`]).
-    ///
-    /// # Errors
-    /// [`Error::NoRuntime`] when polled outside a tokio runtime (use
-    /// [`prepare_blocking`](Self::prepare_blocking) there).
-    pub async fn prepare(mut self) -> Result<Self, Error> {
-        let span = tracing::info_span!("growthbook.prepare");
-        tracing::Instrument::instrument(self.load(), span).await?;
-        Ok(self)
-    }
-
-    /// [`prepare`](Self::prepare) in place.
-    pub(crate) async fn load(&mut self) -> Result<(), Error> {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return Err(Error::NoRuntime);
-        }
-        let shared = &*self.shared;
-        if shared.config.remote_eval {
-            self.remote = self.remote_features().await;
-        }
-        if let (Some(service), false) = (shared.sticky.clone(), self.sticky_local) {
-            let wanted = {
-                self.snapshot()
-                    .features
-                    .sticky_bucket_attributes(&self.core_user())
-            };
-            let load = gb_sticky::load_docs(&*service, &wanted);
-            self.sticky = match tokio::time::timeout(shared.config.sticky_timeout, load).await {
-                Ok(Ok(docs)) => Some(Mutex::new(docs)),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "sticky-bucket load failed; plain hashing for this user");
-                    None
-                }
-                Err(_) => {
-                    tracing::warn!("sticky-bucket load timed out; plain hashing for this user");
-                    None
-                }
-            };
-        }
-        Ok(())
-    }
-
-    /// [`prepare`](Self::prepare) for programs without an async runtime: runs it on the
-    /// runtime of a client built with
-    /// [`build_blocking`](crate::GrowthBookBuilder::build_blocking), else on a temporary
-    /// current-thread runtime.
-    ///
-    /// # Errors
-    /// [`Error::InsideRuntime`] when called on a thread that runs a tokio runtime (use
-    /// `prepare().await` there); [`Error::Runtime`] if a temporary runtime cannot start.
-    pub fn prepare_blocking(self) -> Result<Self, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::InsideRuntime);
-        }
-        if let Some(handle) = self.shared.blocking.clone() {
-            return handle.block_on(self.prepare());
-        }
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Runtime(Arc::new(e)))?
-            .block_on(self.prepare())
-    }
-
-    async fn remote_features(&self) -> Option<Arc<Snapshot>> {
-        let shared = &*self.shared;
-        let source = shared.source.as_ref()?;
-        let cache_key = shared.remote_cache.key_for(self);
-        if let Some(hit) = cache_key
-            .as_deref()
-            .and_then(|k| shared.remote_cache.get(k))
-        {
-            return Some(hit);
-        }
-        let o = &*self.inputs.overrides;
-        let request = RemoteEvalRequest {
-            attributes: self.inputs.attributes.clone(),
-            forced_variations: o.forced_variations.clone(),
-            forced_features: o
-                .forced_features
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            url: o.url.clone(),
-        };
-        match source.remote_eval(request).await {
-            Ok(payload) => {
-                let features = gb_core::FeatureSet::from_value(payload.value());
-                let snap = Arc::new(Snapshot::loaded(features, 1));
-                if let Some(k) = cache_key {
-                    shared.remote_cache.put(k, Arc::clone(&snap));
-                }
-                Some(snap)
-            }
-            Err(e) => {
-                shared.record_error(Error::Transport(e));
-                None
-            }
-        }
-    }
-
     pub(crate) fn core_user(&self) -> User<'_> {
         self.inputs.user()
     }
@@ -323,7 +278,7 @@ impl UserContext {
 
     /// Whether an evaluation has nothing to observe and nothing to lock.
     fn is_plain(&self) -> bool {
-        self.sticky.is_none() && self.deferred.is_none() && !self.shared.callbacks.any()
+        self.sticky.is_none() && self.deferred.is_none() && !self.shared.any_hooks
     }
 
     /// Evaluates on the current snapshot: `call` runs the evaluation (with the user's sticky
@@ -338,7 +293,7 @@ impl UserContext {
     ) -> T {
         let shared = &*self.shared;
         shared.touch();
-        let mut collector = Collector::new(&shared.callbacks);
+        let mut collector = Collector::new(shared.wants_tracking, shared.wants_usage);
         collector.track |= self.deferred.is_some();
         let (out, changed) = match &self.sticky {
             None => {
@@ -364,7 +319,7 @@ impl UserContext {
     }
 
     fn dispatch(&self, collector: Collector<'_>, reason: Reason) {
-        let callbacks = &self.shared.callbacks;
+        let callbacks = &self.shared.hooks;
         for (exp, r) in &collector.viewed {
             if let Some(deferred) = &self.deferred {
                 // Held back, deduplicated per context (as a per-request JS instance does).
@@ -521,69 +476,7 @@ impl UserContext {
     /// [`on_event`](crate::Plugin::on_event) receives it (the tracking plugin sends it to the
     /// ingestor). Runs the hooks on this thread; never waits for the network.
     pub fn log_event(&self, name: &str, properties: Map<String, Value>) {
-        self.shared.callbacks.event(name, &properties, self);
-    }
-
-    /// Deferred tracking: experiment exposures of this context are held (each once, at most
-    /// [`DEFERRED_TRACKING_CAPACITY`](crate::DEFERRED_TRACKING_CAPACITY)) instead of being
-    /// passed to the experiment-viewed callback and plugins. Hand them to a browser with
-    /// [`deferred_tracking_calls`](Self::deferred_tracking_calls), or fire them with
-    /// [`fire_deferred_tracking_calls`](Self::fire_deferred_tracking_calls).
-    #[must_use]
-    pub fn with_deferred_tracking(mut self) -> Self {
-        self.deferred = Some(Mutex::default());
-        self
-    }
-
-    fn deferred_store(&self) -> Option<std::sync::MutexGuard<'_, Deferred>> {
-        self.deferred
-            .as_ref()
-            .map(|d| d.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    /// The exposures held so far (empty unless [`with_deferred_tracking`](Self::with_deferred_tracking)).
-    pub fn deferred_tracking_calls(&self) -> Vec<DeferredTrackingCall> {
-        self.deferred_store()
-            .map(|d| d.calls().to_vec())
-            .unwrap_or_default()
-    }
-
-    /// Takes the exposures held so far, leaving none.
-    pub fn take_deferred_tracking_calls(&self) -> Vec<DeferredTrackingCall> {
-        self.deferred_store()
-            .map(|mut d| d.take())
-            .unwrap_or_default()
-    }
-
-    /// Replaces the exposures held (no effect without deferred tracking).
-    pub fn set_deferred_tracking_calls(&self, calls: Vec<DeferredTrackingCall>) {
-        if let Some(mut d) = self.deferred_store() {
-            d.replace(calls);
-        }
-    }
-
-    /// How many distinct exposures did not fit in the deferred store.
-    pub fn deferred_tracking_overflow(&self) -> u64 {
-        self.deferred_store().map_or(0, |d| d.overflow)
-    }
-
-    /// Fires the held exposures through the experiment-viewed callback and plugins (with the
-    /// client's deduplication), then forgets them.
-    pub fn fire_deferred_tracking_calls(&self) {
-        let calls = self.take_deferred_tracking_calls();
-        let shared = &*self.shared;
-        for call in calls {
-            let r = &call.result;
-            let experiment = call.parsed_experiment();
-            if shared.dedup.first_time_of(
-                &r.hash_attribute,
-                &r.hash_value,
-                experiment.key(),
-                r.variation_id,
-            ) {
-                shared.callbacks.experiment_viewed(&experiment, r, self);
-            }
-        }
+        self.shared.hooks.event(name, &properties, self);
     }
 }
 
@@ -600,67 +493,6 @@ impl core::ops::Deref for Snap<'_> {
         match self {
             Snap::Remote(s) => s,
             Snap::Shared(g) => g,
-        }
-    }
-}
-
-const REMOTE_CACHE_CAPACITY: usize = 1000;
-
-/// The per-client cache of remote evaluations, keyed by the `cache_key_attributes` (plus URL
-/// and forced values). Bounded; entries expire after the cache TTL.
-#[derive(Debug)]
-pub(crate) struct RemoteCache {
-    attributes: Option<Vec<String>>,
-    ttl: Duration,
-    entries: Mutex<RemoteEntries>,
-}
-
-/// Cached remote evaluations by key, and the keys oldest first.
-type RemoteEntries = (HashMap<String, (Arc<Snapshot>, Instant)>, VecDeque<String>);
-
-impl RemoteCache {
-    pub(crate) fn new(attributes: Option<Vec<String>>, ttl: Duration) -> Self {
-        Self {
-            attributes,
-            ttl,
-            entries: Mutex::default(),
-        }
-    }
-
-    fn key_for(&self, user: &UserContext) -> Option<String> {
-        let names = self.attributes.as_ref()?;
-        let picked: Vec<Value> = names
-            .iter()
-            .map(|n| user.attributes().get(n).cloned().unwrap_or(Value::Null))
-            .collect();
-        let o = &*user.inputs.overrides;
-        Some(
-            Value::Array(vec![
-                Value::Array(picked),
-                Value::String(o.url.clone()),
-                Value::Object(o.forced_variations.clone()),
-                Value::Object(o.forced_features.clone()),
-            ])
-            .to_string(),
-        )
-    }
-
-    fn get(&self, key: &str) -> Option<Arc<Snapshot>> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let (snap, at) = entries.0.get(key)?;
-        (at.elapsed() < self.ttl).then(|| Arc::clone(snap))
-    }
-
-    fn put(&self, key: String, snap: Arc<Snapshot>) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let (map, order) = &mut *entries;
-        if map.insert(key.clone(), (snap, Instant::now())).is_none() {
-            order.push_back(key);
-        }
-        while order.len() > REMOTE_CACHE_CAPACITY {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
-            }
         }
     }
 }

@@ -1,5 +1,9 @@
 //! Experiments: parsed once (from a feature rule or an inline definition) into typed fields,
-//! with the reference SDK's JSON shape kept for results.
+//! with the reference SDK's JSON shape kept for results ([`shape`]); the field parsers are in
+//! [`parse`].
+
+mod parse;
+mod shape;
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -7,14 +11,18 @@ use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use gb_condition::{Condition, SavedGroups};
-use serde::ser::{Serialize, Serializer};
+use gb_condition::{Condition, SavedGroups, is_truthy};
 use serde_json::{Map, Value};
 
 use crate::bucket::{Range, bucket_ranges, equal_weights};
-use crate::compiling::{Compiling, compact};
+use crate::compiling::Compiling;
 use crate::hash::{HashVersion, Seed};
 use crate::url::UrlTarget;
+use crate::warning::WarningKind;
+
+pub(crate) use parse::{P, parse_filters, parse_parents};
+pub use shape::ExperimentJson;
+pub(crate) use shape::Shape;
 
 /// A hash-range filter (`filters` on rules and experiments).
 #[derive(Debug, Clone)]
@@ -49,116 +57,6 @@ pub(crate) struct BanditMeta {
     pub(crate) bandit_version: Option<Value>,
 }
 
-/// The JSON of an experiment's definition as results show it, stored compactly and shared by
-/// every experiment built from one rule (a contextual bandit builds one per leaf).
-#[derive(Debug)]
-pub(crate) struct Shape {
-    /// The definition without its `variations` array, as compact JSON text.
-    text: Box<str>,
-    /// Where `variations` stands among the definition's keys (`None`: not an array).
-    variations_at: Option<usize>,
-}
-
-impl Shape {
-    /// Splits `variations` out of a definition: the shape, and the variations if an array.
-    pub(crate) fn split(v: Value) -> (Map<String, Value>, Option<Arc<[Value]>>, Shape) {
-        match v {
-            Value::Object(mut m) => {
-                let at = m.keys().position(|k| k == "variations");
-                let variations = match m.get("variations") {
-                    Some(Value::Array(_)) => match m.shift_remove("variations") {
-                        Some(Value::Array(a)) => {
-                            Some(a.into_iter().map(|v| compact(v, 0)).collect())
-                        }
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                let at = at.filter(|_| variations.is_some());
-                let shape = Shape::new(&m, at);
-                (m, variations, shape)
-            }
-            other => {
-                let text = serde_json::to_string(&other).unwrap_or_default();
-                let shape = Shape {
-                    text: text.into(),
-                    variations_at: None,
-                };
-                (Map::new(), None, shape)
-            }
-        }
-    }
-
-    /// The shape of `m` (which holds no `variations`), with them going at `variations_at`.
-    pub(crate) fn new(m: &Map<String, Value>, variations_at: Option<usize>) -> Shape {
-        let text = serde_json::to_string(m).unwrap_or_default();
-        Shape {
-            text: text.into(),
-            variations_at,
-        }
-    }
-}
-
-/// An experiment as the reference SDK shows it in results (its `Experiment` object), built
-/// on demand from the compiled experiment: the snapshot does not keep a JSON tree per
-/// experiment. Serialize it, or turn it into a `Value` with [`ExperimentJson::to_value`].
-#[derive(Clone, Copy, Debug)]
-pub struct ExperimentJson<'a> {
-    exp: &'a Experiment,
-    contextual_bandit: bool,
-}
-
-impl ExperimentJson<'_> {
-    /// The experiment as a JSON value.
-    pub fn to_value(&self) -> Value {
-        let e = self.exp;
-        let v: Value = serde_json::from_str(&e.shape.text).unwrap_or(Value::Null);
-        let Value::Object(rest) = v else {
-            return v;
-        };
-        let at = e.shape.variations_at;
-        let n = rest.len();
-        let variations = || Value::Array(e.variations.to_vec());
-        let mut m = Map::new();
-        for (i, (k, v)) in rest.into_iter().enumerate() {
-            if at == Some(i) {
-                m.insert("variations".into(), variations());
-            }
-            m.insert(k, v);
-        }
-        if at.is_some_and(|a| a >= n) {
-            m.insert("variations".into(), variations());
-        }
-        if let Some(b) = &e.bandit {
-            if e.weights_from_bandit {
-                m.insert("weights".into(), b.variation_weights.clone());
-            }
-            if self.contextual_bandit {
-                let mut cb = Map::new();
-                cb.insert("leafId".into(), b.leaf_id.clone());
-                cb.insert("variationWeights".into(), b.variation_weights.clone());
-                if let Some(bv) = &b.bandit_version {
-                    cb.insert("banditVersion".into(), bv.clone());
-                }
-                m.insert("contextualBandit".into(), Value::Object(cb));
-            }
-        }
-        Value::Object(m)
-    }
-}
-
-impl Serialize for ExperimentJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_value().serialize(s)
-    }
-}
-
-impl PartialEq<Value> for ExperimentJson<'_> {
-    fn eq(&self, other: &Value) -> bool {
-        self.to_value() == *other
-    }
-}
-
 /// An experiment, ready to run.
 ///
 /// Built from a feature rule when a payload loads, or from an inline definition with
@@ -181,7 +79,8 @@ pub struct Experiment {
     pub(crate) filters: Option<Vec<Filter>>,
     pub(crate) condition: Option<Arc<Condition>>,
     pub(crate) parent_conditions: Option<Vec<ParentCondition>>,
-    pub(crate) force: Option<i64>,
+    /// `force` as given: `Some(None)` when it names no variation (nobody is included).
+    pub(crate) force: Option<Option<usize>>,
     pub(crate) active: bool,
     pub(crate) draft: bool,
     pub(crate) stopped: bool,
@@ -211,7 +110,10 @@ impl Experiment {
     /// the reason in [`Experiment::invalid_reason`].
     pub fn from_json(v: &Value) -> Experiment {
         let mut w = Compiling::default();
-        Self::parse(crate::depth::clone_cut(v, crate::MAX_JSON_DEPTH), &mut w)
+        Self::parse(
+            crate::depth::clone_cut(v, crate::depth::MAX_JSON_DEPTH),
+            &mut w,
+        )
     }
 
     /// The experiment key.
@@ -288,7 +190,7 @@ impl Experiment {
                         .and_then(Value::as_str)
                         .filter(|s| !s.is_empty())
                         .map(String::from),
-                    passthrough: mv.get("passthrough").is_some_and(truthy),
+                    passthrough: mv.get("passthrough").is_some_and(is_truthy),
                 })
                 .collect(),
             None | Some(Value::Null) => Vec::new(),
@@ -345,7 +247,7 @@ impl Experiment {
         };
         // JS `experiment.condition && !conditionPasses(..)`: falsy means no condition.
         let condition = match m.get("condition") {
-            Some(c) if truthy(c) => Some(warnings.condition(c)),
+            Some(c) if is_truthy(c) => Some(warnings.condition(c)),
             _ => None,
         };
         let parent_conditions = match m.get("parentConditions") {
@@ -354,8 +256,8 @@ impl Experiment {
         };
         let force = match m.get("force") {
             None => None,
-            Some(Value::Number(f)) => Some(f.as_f64().and_then(as_index).unwrap_or(-1)),
-            Some(_) => Some(-1),
+            Some(Value::Number(f)) => Some(f.as_f64().and_then(as_index)),
+            Some(_) => Some(None),
         };
         let url_patterns = match m.get("urlPatterns") {
             None | Some(Value::Null) => None,
@@ -395,16 +297,19 @@ impl Experiment {
         let status = m.get("status").and_then(Value::as_str);
         let invalid = (!p.errors.is_empty()).then(|| {
             let why = p.errors.join("; ");
-            warnings.push(format!("experiment {key:?} disabled: {why}"));
+            warnings.warn(
+                WarningKind::ExperimentDisabled,
+                format!("experiment {key:?} disabled: {why}"),
+            );
             why
         });
         let hash_seed = Seed::new(seed.as_deref().unwrap_or(&key));
         let sticky_key = alloc::format!("{key}__{bucket_version}");
         let active = !matches!(m.get("active"), Some(Value::Bool(false)));
-        let disable_sticky_bucketing = m.get("disableStickyBucketing").is_some_and(truthy);
+        let disable_sticky_bucketing = m.get("disableStickyBucketing").is_some_and(is_truthy);
         let draft = status == Some("draft");
         let stopped = status == Some("stopped");
-        let persist_query_string = m.get("persistQueryString").is_some_and(truthy);
+        let persist_query_string = m.get("persistQueryString").is_some_and(is_truthy);
         Experiment {
             hash_seed,
             key,
@@ -480,20 +385,10 @@ impl Experiment {
     }
 }
 
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
-        Value::String(s) => !s.is_empty(),
-        _ => true,
-    }
-}
-
 /// `String(v || 0)` for a bucket version.
 fn js_or_zero(v: Option<&Value>) -> String {
     match v {
-        Some(v) if truthy(v) => {
+        Some(v) if is_truthy(v) => {
             let mut s = String::new();
             let _ = gb_condition::write_js_string(&mut s, v);
             s
@@ -502,129 +397,11 @@ fn js_or_zero(v: Option<&Value>) -> String {
     }
 }
 
-struct P {
-    errors: Vec<String>,
-}
-
-impl P {
-    fn err(&mut self, s: &str) {
-        self.errors.push(s.to_string());
-    }
-
-    fn opt_str(&mut self, m: &Map<String, Value>, k: &str) -> Option<String> {
-        match m.get(k) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.is_empty() => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Bool(false)) => None,
-            Some(_) => {
-                self.err(&format!("{k} must be a string"));
-                None
-            }
-        }
-    }
-
-    fn numbers(&mut self, v: &Value, what: &str) -> Option<Vec<f64>> {
-        let r = v
-            .as_array()
-            .and_then(|a| a.iter().map(Value::as_f64).collect::<Option<Vec<_>>>());
-        if r.is_none() {
-            self.err(&format!("{what} must be an array of numbers"));
-        }
-        r
-    }
-
-    fn ranges(&mut self, v: &Value) -> Option<Vec<Range>> {
-        let r = v.as_array().and_then(|a| {
-            a.iter()
-                .map(|r| match r.as_array().map(Vec::as_slice) {
-                    Some([a, b]) => Some((a.as_f64()?, b.as_f64()?)),
-                    _ => None,
-                })
-                .collect::<Option<Vec<_>>>()
-        });
-        if r.is_none() {
-            self.err("ranges must be an array of [start, end] pairs");
-        }
-        r
-    }
-
-    fn filters(&mut self, v: &Value) -> Option<Vec<Filter>> {
-        let Some(a) = v.as_array() else {
-            self.err("filters must be an array");
-            return None;
-        };
-        let mut out = Vec::with_capacity(a.len());
-        for f in a {
-            let Some(fm) = f.as_object() else {
-                self.err("a filter must be an object");
-                return None;
-            };
-            let ranges = self.ranges(fm.get("ranges").unwrap_or(&Value::Null))?;
-            out.push(Filter {
-                attribute: self.opt_str(fm, "attribute"),
-                seed: match fm.get("seed") {
-                    Some(Value::String(s)) => Seed::new(s),
-                    _ => {
-                        self.err("a filter needs a string seed");
-                        return None;
-                    }
-                },
-                hash_version: HashVersion::from_json(fm.get("hashVersion"), HashVersion::V2),
-                ranges,
-            });
-        }
-        Some(out)
-    }
-
-    pub(crate) fn parents(
-        &mut self,
-        v: &Value,
-        warnings: &mut Compiling,
-    ) -> Option<Vec<ParentCondition>> {
-        let Some(a) = v.as_array() else {
-            self.err("parentConditions must be an array");
-            return None;
-        };
-        let mut out = Vec::with_capacity(a.len());
-        for pc in a {
-            let (Some(Value::String(id)), cond) = (pc.get("id"), pc.get("condition")) else {
-                self.err("a parent condition needs a string id");
-                return None;
-            };
-            let condition = match cond {
-                None | Some(Value::Null) => warnings.always(),
-                Some(c) => warnings.condition(c),
-            };
-            out.push(ParentCondition {
-                id: id.clone(),
-                condition,
-                gate: pc.get("gate").is_some_and(truthy),
-            });
-        }
-        Some(out)
-    }
-}
-
-/// Parses `parentConditions` of a feature rule.
-pub(crate) fn parse_parents(
-    v: &Value,
-    warnings: &mut Compiling,
-) -> Result<Vec<ParentCondition>, String> {
-    let mut p = P { errors: Vec::new() };
-    p.parents(v, warnings).ok_or_else(|| p.errors.join("; "))
-}
-
-/// Parses `filters` of a feature rule.
-pub(crate) fn parse_filters(v: &Value) -> Result<Vec<Filter>, String> {
-    let mut p = P { errors: Vec::new() };
-    p.filters(v).ok_or_else(|| p.errors.join("; "))
-}
-
-/// An integral number as a variation index (`None` for fractions, NaN and huge values).
-pub(crate) fn as_index(x: f64) -> Option<i64> {
-    if x.abs() < 1e15 && (x as i64) as f64 == x {
-        Some(x as i64)
+/// An integral number as a variation index (`None` for negative numbers, fractions, NaN and
+/// huge values).
+pub(crate) fn as_index(x: f64) -> Option<usize> {
+    if (0.0..1e15).contains(&x) && (x as u64) as f64 == x {
+        usize::try_from(x as u64).ok()
     } else {
         None
     }

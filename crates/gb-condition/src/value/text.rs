@@ -1,0 +1,306 @@
+//! The text of JavaScript values: `String(value)` (numbers as JS prints them) and
+//! `JSON.stringify`, written without allocating where possible, and compared with JSON text.
+
+use alloc::string::String;
+use core::fmt::{self, Write};
+
+use serde_json::{Map, Value};
+
+use super::V;
+
+/// A small stack buffer for formatting numbers without allocating.
+pub(crate) struct StackStr {
+    buf: [u8; 128],
+    len: usize,
+}
+
+impl StackStr {
+    pub(crate) fn new() -> Self {
+        StackStr {
+            buf: [0; 128],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only whole UTF-8 strings are ever written (see `write_str`).
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl Write for StackStr {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Writes a number the way JavaScript's `Number.prototype.toString()` does
+/// (`1e21`, `1.5e-7`, `123`, `0.1`, `-0` as `0`).
+pub fn write_js_number<W: Write>(w: &mut W, x: f64) -> fmt::Result {
+    if x.is_nan() {
+        return w.write_str("NaN");
+    }
+    if x == 0.0 {
+        return w.write_str("0");
+    }
+    if x.is_infinite() {
+        return w.write_str(if x > 0.0 { "Infinity" } else { "-Infinity" });
+    }
+    if x.abs() < 1e15 && (x as i64) as f64 == x {
+        // Exactly representable as an integer: the common case.
+        return write!(w, "{}", x as i64);
+    }
+    if x < 0.0 {
+        w.write_str("-")?;
+    }
+    // Shortest round-trip digits and exponent from `{:e}`: "d.ddde±x".
+    let mut sci = StackStr::new();
+    write!(sci, "{:e}", x.abs())?;
+    let s = sci.as_str();
+    let (mant, exp) = s.split_once('e').unwrap_or((s, "0"));
+    let e: i32 = exp.parse().unwrap_or(0);
+    let mut digits = StackStr::new();
+    for c in mant.chars().filter(char::is_ascii_digit) {
+        digits.write_char(c)?;
+    }
+    let d = digits.as_str();
+    let k = i32::try_from(d.len()).unwrap_or(i32::MAX);
+    let n = e + 1;
+    if k <= n && n <= 21 {
+        w.write_str(d)?;
+        for _ in 0..(n - k) {
+            w.write_char('0')?;
+        }
+        Ok(())
+    } else if 0 < n && n <= 21 {
+        let (a, b) = d.split_at(usize::try_from(n).unwrap_or(0));
+        w.write_str(a)?;
+        w.write_char('.')?;
+        w.write_str(b)
+    } else if -6 < n && n <= 0 {
+        w.write_str("0.")?;
+        for _ in 0..(-n) {
+            w.write_char('0')?;
+        }
+        w.write_str(d)
+    } else {
+        let (first, rest) = d.split_at(1);
+        w.write_str(first)?;
+        if !rest.is_empty() {
+            w.write_char('.')?;
+            w.write_str(rest)?;
+        }
+        let sign = if n - 1 < 0 { '-' } else { '+' };
+        write!(w, "e{}{}", sign, (n - 1).abs())
+    }
+}
+
+/// Writes `String(value)` (JavaScript `ToString`) of a JSON value into `w`: strings as they
+/// are, numbers as JavaScript prints them, `[1,2]` as `1,2`, objects as `[object Object]`.
+pub fn write_js_string<W: Write>(w: &mut W, v: &Value) -> fmt::Result {
+    write_js_view(w, V::of(v))
+}
+
+pub(crate) fn write_js_view<W: Write>(w: &mut W, v: V<'_>) -> fmt::Result {
+    write_js_view_at(w, v, 0)
+}
+
+/// Arrays nested deeper than this (attributes built in code can nest arbitrarily) are not
+/// written out: the text stops there (an error), so `String(value)` never recurses unbounded.
+const MAX_JS_STRING_DEPTH: usize = 100;
+
+fn write_js_view_at<W: Write>(w: &mut W, v: V<'_>, depth: usize) -> fmt::Result {
+    match v {
+        V::Null => w.write_str("null"),
+        V::Bool(b) => w.write_str(if b { "true" } else { "false" }),
+        V::Num(n) => write_js_number(w, n),
+        V::Str(s) => w.write_str(s),
+        V::Obj(_) => w.write_str("[object Object]"),
+        V::Arr(_) if depth >= MAX_JS_STRING_DEPTH => Err(fmt::Error),
+        V::Arr(a) => write_js_array(w, a, depth + 1),
+    }
+}
+
+fn write_js_array<W: Write>(w: &mut W, a: &[Value], depth: usize) -> fmt::Result {
+    for (i, e) in a.iter().enumerate() {
+        if i > 0 {
+            w.write_char(',')?;
+        }
+        match e {
+            // `[null].join()` is the empty string.
+            Value::Null => {}
+            other => write_js_view_at(w, V::of(other), depth)?,
+        }
+    }
+    Ok(())
+}
+
+/// Calls `f` with `String(value)`, allocating only for long numbers, arrays and objects.
+pub(crate) fn with_js_string<R>(v: V<'_>, f: impl FnOnce(&str) -> R) -> R {
+    match v {
+        V::Str(s) => f(s),
+        V::Null => f("null"),
+        V::Bool(b) => f(if b { "true" } else { "false" }),
+        V::Obj(_) => f("[object Object]"),
+        V::Num(n) => {
+            let mut buf = StackStr::new();
+            if write_js_number(&mut buf, n).is_ok() {
+                f(buf.as_str())
+            } else {
+                let mut s = String::new();
+                let _ = write_js_number(&mut s, n);
+                f(&s)
+            }
+        }
+        V::Arr(_) => {
+            let mut s = String::new();
+            let _ = write_js_view(&mut s, v);
+            f(&s)
+        }
+    }
+}
+
+/// Writes `JSON.stringify(value)` as JavaScript produces it for a parsed JSON value: numbers
+/// as `String(number)` (`1.0` is `1`, `-0` is `0`), strings escaped as JS escapes them, and
+/// object keys in JavaScript property order: integer-like keys (`"0"` to `"4294967294"`,
+/// canonical form) first in ascending numeric order, then the other keys in insertion order.
+pub fn write_js_json<W: Write>(w: &mut W, v: &Value) -> fmt::Result {
+    match v {
+        Value::Null => w.write_str("null"),
+        Value::Bool(b) => w.write_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => write_js_number(w, n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => write_json_str(w, s),
+        Value::Array(a) => write_js_json_array(w, a),
+        Value::Object(m) => write_js_json_map(w, m),
+    }
+}
+
+fn write_js_json_array<W: Write>(w: &mut W, a: &[Value]) -> fmt::Result {
+    w.write_char('[')?;
+    for (i, e) in a.iter().enumerate() {
+        if i > 0 {
+            w.write_char(',')?;
+        }
+        write_js_json(w, e)?;
+    }
+    w.write_char(']')
+}
+
+/// A JavaScript array index key: canonical decimal `0..=4294967294` (`"01"`, `"-1"`, `"1.0"`
+/// and `"4294967295"` are ordinary keys).
+pub(crate) fn array_index_key(k: &str) -> Option<u32> {
+    let b = k.as_bytes();
+    if b.is_empty() || b.len() > 10 || (b.len() > 1 && b[0] == b'0') {
+        return None;
+    }
+    if !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n: u64 = k.parse().ok()?;
+    u32::try_from(n).ok().filter(|&i| i != u32::MAX)
+}
+
+/// A string literal as `JSON.stringify` writes it.
+fn write_json_str<W: Write>(w: &mut W, s: &str) -> fmt::Result {
+    w.write_char('"')?;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let esc: Option<&str> = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\u{8}' => Some("\\b"),
+            '\u{c}' => Some("\\f"),
+            '\n' => Some("\\n"),
+            '\r' => Some("\\r"),
+            '\t' => Some("\\t"),
+            c if (c as u32) < 0x20 => None,
+            _ => continue,
+        };
+        w.write_str(&s[start..i])?;
+        match esc {
+            Some(e) => w.write_str(e)?,
+            None => write!(w, "\\u{:04x}", c as u32)?,
+        }
+        start = i + c.len_utf8();
+    }
+    w.write_str(&s[start..])?;
+    w.write_char('"')
+}
+
+/// A writer that checks what is written against an expected text, without allocating.
+struct TextEq<'e> {
+    rest: &'e str,
+    ok: bool,
+}
+
+impl Write for TextEq<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        match self.rest.strip_prefix(s) {
+            Some(r) => {
+                self.rest = r;
+                Ok(())
+            }
+            None => {
+                self.ok = false;
+                Err(fmt::Error)
+            }
+        }
+    }
+}
+
+/// `JSON.stringify(value) === text`, where `text` is a condition's `JSON.stringify` computed
+/// at compile time.
+pub(crate) fn js_json_eq(v: V<'_>, text: &str) -> bool {
+    let mut t = TextEq {
+        rest: text,
+        ok: true,
+    };
+    let r = match v {
+        V::Null => t.write_str("null"),
+        V::Bool(b) => t.write_str(if b { "true" } else { "false" }),
+        V::Num(n) => write_js_number(&mut t, n),
+        V::Str(s) => write_json_str(&mut t, s),
+        V::Arr(a) => write_js_json_array(&mut t, a),
+        V::Obj(m) => write_js_json_map(&mut t, m),
+    };
+    r.is_ok() && t.ok && t.rest.is_empty()
+}
+
+fn write_js_json_map<W: Write>(w: &mut W, m: &Map<String, Value>) -> fmt::Result {
+    w.write_char('{')?;
+    let mut first = true;
+    let mut entry = |w: &mut W, k: &str, v: &Value| -> fmt::Result {
+        if !first {
+            w.write_char(',')?;
+        }
+        first = false;
+        write_json_str(w, k)?;
+        w.write_char(':')?;
+        write_js_json(w, v)
+    };
+    if m.keys().any(|k| array_index_key(k).is_some()) {
+        // Only objects with integer-like keys pay for the reordering.
+        let mut ints: alloc::vec::Vec<(u32, &str, &Value)> = m
+            .iter()
+            .filter_map(|(k, v)| array_index_key(k).map(|i| (i, k.as_str(), v)))
+            .collect();
+        ints.sort_unstable_by_key(|e| e.0);
+        for (_, k, v) in ints {
+            entry(w, k, v)?;
+        }
+        for (k, v) in m.iter().filter(|(k, _)| array_index_key(k).is_none()) {
+            entry(w, k, v)?;
+        }
+    } else {
+        for (k, v) in m {
+            entry(w, k, v)?;
+        }
+    }
+    w.write_char('}')
+}

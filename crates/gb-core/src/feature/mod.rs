@@ -1,0 +1,221 @@
+//! The payload: features, rules, saved groups and contextual bandits, compiled into one
+//! immutable snapshot. The feature table is in [`table`], rules and their parsing in [`rule`].
+
+mod rule;
+mod table;
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use gb_condition::SavedGroups;
+use serde_json::Value;
+
+use crate::compiling::Compiling;
+use crate::depth::{MAX_JSON_DEPTH, cut_deep_json};
+use crate::experiment::Experiment;
+use crate::warning::{Warning, WarningKind};
+
+pub(crate) use rule::{ForceRule, RuleKind};
+use rule::{parse_feature, push_unique};
+pub(crate) use table::Feature;
+use table::FeatureTable;
+
+/// A payload that could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    msg: String,
+}
+
+impl ParseError {
+    fn new(msg: String) -> Self {
+        ParseError { msg }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid GrowthBook payload: {}", self.msg)
+    }
+}
+
+impl core::error::Error for ParseError {}
+
+/// A compiled, immutable GrowthBook payload: what every evaluation reads.
+///
+/// Build it once per payload (`from_json_str` or `from_value`) and share it; evaluations take
+/// `&self` and never clone it.
+#[derive(Debug, Default)]
+pub struct FeatureSet {
+    pub(crate) features: FeatureTable,
+    pub(crate) saved_groups: SavedGroups,
+    pub(crate) experiments: Vec<Experiment>,
+    pub(crate) sticky_attributes: Vec<String>,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+impl FeatureSet {
+    /// An empty payload (every feature unknown).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses and compiles a payload from JSON text.
+    ///
+    /// Fails only when the text is not JSON at all (or not an object). Malformed features and
+    /// rules are disabled one by one and reported in [`FeatureSet::warnings`]. JSON nested
+    /// deeper than [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) has its over-deep parts cut off (a condition holding
+    /// one is disabled) rather than failing the whole payload.
+    pub fn from_json_str(text: &str) -> Result<FeatureSet, ParseError> {
+        let value = Self::parse_json(text)?;
+        if !value.is_object() {
+            return Err(ParseError::new("the payload is not a JSON object".into()));
+        }
+        // serde_json refuses text nested deeper than 128: no need to walk it again.
+        Ok(Self::compile(value))
+    }
+
+    /// Parses payload text as [`FeatureSet::from_json_str`] does, without compiling it: JSON
+    /// nested deeper than [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) has its over-deep parts replaced by a marker
+    /// that disables a condition holding it (for tools that read the payload's JSON too).
+    pub fn parse_json(text: &str) -> Result<Value, ParseError> {
+        let value: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) if format!("{e}").contains("recursion limit") => {
+                let cut = cut_deep_json(text, MAX_JSON_DEPTH);
+                serde_json::from_str(&cut).map_err(|e| ParseError::new(e.to_string()))?
+            }
+            Err(e) => return Err(ParseError::new(e.to_string())),
+        };
+        Ok(value)
+    }
+
+    /// Compiles a parsed payload (`{features, savedGroups, contextualBandits, experiments}`).
+    /// Never fails; see [`FeatureSet::warnings`]. Containers nested deeper than
+    /// [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) are cut off, as in payload text.
+    pub fn from_value(payload: &Value) -> FeatureSet {
+        Self::compile(crate::depth::clone_cut(payload, MAX_JSON_DEPTH))
+    }
+
+    /// Like [`FeatureSet::from_value`], taking the payload by value (no copy of its parts).
+    pub fn from_owned_value(mut payload: Value) -> FeatureSet {
+        crate::depth::cut_in_place(&mut payload, MAX_JSON_DEPTH);
+        Self::compile(payload)
+    }
+
+    fn compile(mut payload: Value) -> FeatureSet {
+        let mut fs = FeatureSet::new();
+        let mut w = Compiling::default();
+        fs.saved_groups = w.saved_groups(payload.get("savedGroups").unwrap_or(&Value::Null));
+        let mut sticky = Vec::<String>::new();
+        let features = payload.get_mut("features").map(Value::take);
+        let bandits = payload.get("contextualBandits").and_then(Value::as_object);
+        match features {
+            Some(Value::Object(features)) => {
+                fs.features.reserve(features.len());
+                for (key, def) in features {
+                    w.at(Some(&key), None);
+                    match parse_feature(&key, def, bandits, &mut w, &mut sticky) {
+                        Some(f) => fs.features.insert(f),
+                        None => w.warn(
+                            WarningKind::FeatureDisabled,
+                            "its definition is not an object",
+                        ),
+                    }
+                }
+                w.at(None, None);
+            }
+            None | Some(Value::Null) => {}
+            Some(_) => w.warn(
+                WarningKind::FeaturesNotObject,
+                "features must be an object; no feature loaded",
+            ),
+        }
+        annotate_prerequisites(&mut fs.features, &mut w);
+        if let Some(Value::Array(exps)) = payload.get_mut("experiments").map(Value::take) {
+            for e in exps {
+                let exp = Experiment::parse(e, &mut w);
+                push_unique(&mut sticky, exp.hash_attribute.as_deref().unwrap_or("id"));
+                if let Some(f) = &exp.fallback_attribute {
+                    push_unique(&mut sticky, f);
+                }
+                fs.experiments.push(exp);
+            }
+        }
+        fs.features.shrink_to_fit();
+        fs.experiments.shrink_to_fit();
+        fs.sticky_attributes = sticky;
+        fs.warnings = w.warnings;
+        fs
+    }
+
+    /// Problems found while compiling: each says where (feature, payload rule index), what
+    /// kind, and what evaluation does about it.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.features.len()
+    }
+
+    /// Whether there are no features.
+    pub fn is_empty(&self) -> bool {
+        self.features.len() == 0
+    }
+
+    /// Whether the payload defines `key`.
+    pub fn contains(&self, key: &str) -> bool {
+        self.features.get(key).is_some()
+    }
+
+    /// The feature keys, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.features.keys()
+    }
+
+    /// The compiled saved groups.
+    pub fn saved_groups(&self) -> &SavedGroups {
+        &self.saved_groups
+    }
+
+    /// The attributes that identify users for sticky bucketing (every experiment's hash and
+    /// fallback attribute).
+    pub fn sticky_bucket_identifier_attributes(&self) -> &[String] {
+        &self.sticky_attributes
+    }
+}
+
+/// The ids every rule of `f` may gate on (rule parents and experiments' parents).
+fn prerequisite_ids(f: &Feature) -> Vec<&str> {
+    fn from<'f>(ids: &mut Vec<&'f str>, e: &'f Experiment) {
+        ids.extend(e.parent_conditions.iter().flatten().map(|p| p.id.as_str()));
+    }
+    let mut ids = Vec::new();
+    for r in &f.rules {
+        ids.extend(r.parents.iter().flatten().map(|p| p.id.as_str()));
+        match &r.kind {
+            RuleKind::Experiment(e) => from(&mut ids, e),
+            RuleKind::Bandit { leaves, fallback } => {
+                leaves.iter().for_each(|(_, e)| from(&mut ids, e));
+                from(&mut ids, fallback);
+            }
+            RuleKind::Force(_) | RuleKind::Skip => {}
+        }
+    }
+    ids
+}
+
+/// Sets every feature's `prereq_height` from the payload's prerequisite graph.
+fn annotate_prerequisites(features: &mut FeatureTable, warnings: &mut Compiling) {
+    let heights = {
+        let keys: Vec<&str> = features.keys().collect();
+        let parents: Vec<Vec<&str>> = features.entries.iter().map(prerequisite_ids).collect();
+        crate::prereq_graph::heights(&keys, &parents, warnings)
+    };
+    for (f, h) in features.entries.iter_mut().zip(heights) {
+        f.prereq_height = h.filter(|&h| h != u32::MAX).unwrap_or(u32::MAX);
+    }
+}

@@ -1,0 +1,212 @@
+//! The compiled features of a payload: each feature's default value and rules, in one
+//! exactly-sized array indexed by key.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+use core::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
+use serde_json::Value;
+
+use crate::compiling::compact;
+
+use super::rule::Rule;
+
+#[derive(Debug)]
+pub(crate) struct Feature {
+    pub(crate) key: Box<str>,
+    /// `null`, `true` and `false` are not boxed (`small`); anything else is.
+    default_boxed: Option<Box<Value>>,
+    default_small: Small,
+    pub(crate) rules: Box<[Rule]>,
+    /// The longest chain of prerequisites below this feature; `u32::MAX` if a cycle is
+    /// reachable (set at load from the payload's prerequisite graph). A bare `u32` keeps the
+    /// entry at 48 bytes.
+    pub(super) prereq_height: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Small {
+    Null,
+    True,
+    False,
+}
+
+impl Feature {
+    pub(super) fn new(key: &str, default_value: Value, rules: Box<[Rule]>) -> Feature {
+        let (default_boxed, default_small) = match default_value {
+            Value::Null => (None, Small::Null),
+            Value::Bool(true) => (None, Small::True),
+            Value::Bool(false) => (None, Small::False),
+            other => (Some(Box::new(compact(other, 0))), Small::Null),
+        };
+        Feature {
+            key: key.into(),
+            default_boxed,
+            default_small,
+            rules,
+            prereq_height: u32::MAX,
+        }
+    }
+
+    /// The feature's default value.
+    #[inline]
+    pub(crate) fn default_value(&self) -> &Value {
+        match (&self.default_boxed, self.default_small) {
+            (Some(v), _) => v,
+            (None, Small::Null) => &NULL,
+            (None, Small::True) => &TRUE,
+            (None, Small::False) => &FALSE,
+        }
+    }
+
+    /// The longest chain of prerequisites below this feature; `None` if a cycle is reachable.
+    #[inline]
+    pub(crate) fn prereq_height(&self) -> Option<u32> {
+        (self.prereq_height != u32::MAX).then_some(self.prereq_height)
+    }
+}
+
+/// A JSON value held by a compiled payload: `null` and booleans cost nothing, anything else
+/// is boxed (a `Value` is 72 bytes, and most feature values are booleans).
+#[derive(Debug)]
+pub(crate) enum JsonValue {
+    Null,
+    Bool(bool),
+    Boxed(Box<Value>),
+}
+
+static NULL: Value = Value::Null;
+static TRUE: Value = Value::Bool(true);
+static FALSE: Value = Value::Bool(false);
+
+impl From<Value> for JsonValue {
+    fn from(v: Value) -> Self {
+        match v {
+            Value::Null => JsonValue::Null,
+            Value::Bool(b) => JsonValue::Bool(b),
+            other => JsonValue::Boxed(Box::new(compact(other, 0))),
+        }
+    }
+}
+
+impl core::ops::Deref for JsonValue {
+    type Target = Value;
+
+    #[inline]
+    fn deref(&self) -> &Value {
+        match self {
+            JsonValue::Null => &NULL,
+            JsonValue::Bool(true) => &TRUE,
+            JsonValue::Bool(false) => &FALSE,
+            JsonValue::Boxed(v) => v,
+        }
+    }
+}
+
+/// The features of a payload in one exactly-sized array, found by key through a hash index
+/// of positions (4 bytes per slot instead of a whole entry per slot).
+#[derive(Default)]
+pub(crate) struct FeatureTable {
+    pub(super) entries: Vec<Feature>,
+    index: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl fmt::Debug for FeatureTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.entries).finish()
+    }
+}
+
+impl FeatureTable {
+    /// Where feature `key` stands in payload order.
+    pub(crate) fn position(&self, key: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(key);
+        let entries = &self.entries;
+        self.index
+            .find(hash, |&i| {
+                entries.get(i as usize).is_some_and(|f| &*f.key == key)
+            })
+            .map(|&i| i as usize)
+    }
+
+    /// The features, in payload order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Feature> {
+        self.entries.iter()
+    }
+
+    /// The feature `key`.
+    #[inline(always)]
+    pub(crate) fn get(&self, key: &str) -> Option<&Feature> {
+        let hash = self.hasher.hash_one(key);
+        let entries = &self.entries;
+        self.index
+            .find(hash, |&i| {
+                entries.get(i as usize).is_some_and(|f| &*f.key == key)
+            })
+            .and_then(|&i| entries.get(i as usize))
+    }
+
+    pub(super) fn reserve(&mut self, n: usize) {
+        self.entries.reserve(n);
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.index.reserve(n, |&i| {
+            entries
+                .get(i as usize)
+                .map_or(0, |f| hasher.hash_one(&*f.key))
+        });
+    }
+
+    /// Adds a feature; a later definition of the same key replaces the earlier one.
+    pub(super) fn insert(&mut self, feature: Feature) {
+        let hash = self.hasher.hash_one(&*feature.key);
+        let (entries, hasher) = (&mut self.entries, &self.hasher);
+        match self.index.entry(
+            hash,
+            |&i| {
+                entries
+                    .get(i as usize)
+                    .is_some_and(|f| f.key == feature.key)
+            },
+            |&i| {
+                entries
+                    .get(i as usize)
+                    .map_or(0, |f| hasher.hash_one(&*f.key))
+            },
+        ) {
+            hashbrown::hash_table::Entry::Occupied(o) => {
+                if let Some(slot) = entries.get_mut(*o.get() as usize) {
+                    *slot = feature;
+                }
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                // More than u32::MAX features cannot be held in memory anyway.
+                let Ok(i) = u32::try_from(entries.len()) else {
+                    return;
+                };
+                entries.push(feature);
+                v.insert(i);
+            }
+        }
+    }
+
+    pub(super) fn shrink_to_fit(&mut self) {
+        self.entries.shrink_to_fit();
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.index.shrink_to_fit(|&i| {
+            entries
+                .get(i as usize)
+                .map_or(0, |f| hasher.hash_one(&*f.key))
+        });
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|f| &*f.key)
+    }
+}
