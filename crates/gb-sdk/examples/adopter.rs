@@ -125,9 +125,8 @@ async fn main() -> Result<(), Box<dyn core::error::Error>> {
     props.insert("amount".into(), json!(49.9));
     user.log_event("Purchase", props);
 
-    // Shutdown: stop the client's tasks, then post what the tracking plugin still holds.
+    // Shutdown, one call: sticky saves flushed, the tracking plugin posts what it holds.
     client.shutdown(Duration::from_secs(2)).await;
-    tracking.close(Duration::from_secs(2));
     println!("tracking: {:?}", tracking.stats());
     Ok(())
 }

@@ -51,9 +51,12 @@ pub(crate) struct EvalConfig {
 impl EvalConfig {
     /// The client's URL and forced values, shared (built at the first call).
     pub(crate) fn overrides(&self) -> alloc::sync::Arc<crate::inputs::Overrides> {
-        alloc::sync::Arc::clone(
-            self.shared_overrides
-                .get_or_init(|| alloc::sync::Arc::new(crate::inputs::Overrides::from_config(self))),
-        )
+        alloc::sync::Arc::clone(self.shared_overrides.get_or_init(|| {
+            alloc::sync::Arc::new(crate::inputs::Overrides {
+                url: self.url.clone(),
+                forced_variations: self.forced_variations.clone(),
+                forced_features: self.forced_features.clone(),
+            })
+        }))
     }
 }

@@ -7,7 +7,6 @@ use alloc::sync::Arc;
 use gb_core::User;
 use serde_json::{Map, Value};
 
-use crate::config::EvalConfig;
 use crate::snapshot::Snapshot;
 
 /// The URL and forced values of a context: the client's, shared by every context until one
@@ -17,16 +16,6 @@ pub(crate) struct Overrides {
     pub(crate) url: String,
     pub(crate) forced_variations: Map<String, Value>,
     pub(crate) forced_features: Map<String, Value>,
-}
-
-impl Overrides {
-    pub(crate) fn from_config(config: &EvalConfig) -> Self {
-        Self {
-            url: config.url.clone(),
-            forced_variations: config.forced_variations.clone(),
-            forced_features: config.forced_features.clone(),
-        }
-    }
 }
 
 /// A user's attributes and overrides.
