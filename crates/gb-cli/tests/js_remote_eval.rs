@@ -137,7 +137,7 @@ fn js_sdk_remote_eval_and_bootstrap_match_local_evaluation() {
         .map(|u| {
             let user = client.user(u.as_object().unwrap().clone());
             keys.iter()
-                .map(|k| user.eval_feature(k).value)
+                .map(|k| user.eval_feature(k).value().clone())
                 .collect::<Vec<_>>()
                 .into()
         })

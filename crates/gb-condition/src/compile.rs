@@ -295,7 +295,7 @@ impl Compiler<'_> {
                     WarningKind::LooseShape,
                     format!(
                         "{op} needs an array of conditions, not {}; JS treats it as an empty list",
-                        kind(other)
+                        json_kind(other)
                     ),
                 );
                 Ok(Box::new([]))
@@ -317,7 +317,7 @@ impl Compiler<'_> {
                     WarningKind::LooseShape,
                     format!(
                         "a condition must be an object, not {}; JS lets everyone pass",
-                        kind(v)
+                        json_kind(v)
                     ),
                 );
                 Ok(Cond(Box::new([])))
@@ -468,7 +468,7 @@ impl Compiler<'_> {
                 other => {
                     self.warn(WarningKind::LooseShape, format!(
                         "$elemMatch needs an object, not {}; JS tests it as a condition on each element",
-                        kind(other)
+                        json_kind(other)
                     ));
                     // One warning for the shape, not a second one from `loose_cond`.
                     let n = self.warnings.len();
@@ -569,7 +569,8 @@ fn is_operator_object(m: &Map<String, Value>) -> bool {
     !m.is_empty() && m.keys().all(|k| k.starts_with('$'))
 }
 
-fn kind(v: &Value) -> &'static str {
+/// A JSON value's type as prose ("a string", "an array", "null"), for error messages.
+pub fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

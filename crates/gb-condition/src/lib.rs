@@ -78,7 +78,7 @@ use alloc::vec::Vec;
 
 use serde_json::{Map, Value};
 
-pub use compile::MAX_DEPTH;
+pub use compile::{MAX_DEPTH, json_kind};
 pub use depth::nests_deeper_than;
 pub use eval::Root;
 pub use groups::SavedGroups;

@@ -55,6 +55,7 @@ pub mod bucket;
 mod compiling;
 mod context;
 mod depth;
+mod eval_all;
 mod evaluate;
 mod experiment;
 mod feature;

@@ -2,6 +2,7 @@
 
 use alloc::borrow::Cow;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use gb_condition::{Condition, JsRegex, RegexError, Root, SavedGroups};
@@ -11,16 +12,17 @@ use crate::compiling::Compiling;
 use crate::warning::WarningKind;
 
 /// One `urlPatterns` entry.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct UrlTarget {
     include: bool,
     kind: TargetKind,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum TargetKind {
     Simple(String),
-    Regex(Option<JsRegex>),
+    /// Shared, so a cloned experiment keeps the compiled regex.
+    Regex(Option<Arc<JsRegex>>),
     /// A regex this build cannot run (no engine, over a size limit or the payload's budget):
     /// no URL is targeted, so an exclusion is never skipped.
     Unavailable,
@@ -33,7 +35,7 @@ impl UrlTarget {
         let kind = match v.get("type").and_then(Value::as_str) {
             Some("simple") => TargetKind::Simple(pattern.into()),
             Some("regex") => match w.regex(pattern) {
-                Ok(r) => TargetKind::Regex(Some(r)),
+                Ok(r) => TargetKind::Regex(Some(Arc::new(r))),
                 // The reference SDK treats an invalid or unsupported pattern as no match.
                 Err(RegexError::Invalid(_) | RegexError::Unsupported(_)) => TargetKind::Regex(None),
                 Err(e) => {

@@ -5,7 +5,7 @@ use alloc::string::{String, ToString};
 use std::collections::HashMap;
 
 use gb_sdk::serde_json::{Map, Value};
-use gb_sdk::{FeatureResult, FeatureSource, Reason};
+use gb_sdk::{EvaluationError as GbError, EvaluationReason as GbReason, FeatureResult};
 use open_feature::provider::ResolutionDetails;
 use open_feature::{
     EvaluationError, EvaluationErrorCode, EvaluationReason, EvaluationResult, FlagMetadata,
@@ -25,38 +25,39 @@ pub(crate) fn resolution<T: Default>(
     result: &FeatureResult,
     convert: impl FnOnce(&Value) -> Result<T, Mismatch>,
 ) -> EvaluationResult<ResolutionDetails<T>> {
-    if result.reason == Reason::NotReady {
-        return Err(error(
-            EvaluationErrorCode::ProviderNotReady,
-            "GrowthBook features are not loaded yet".into(),
-        ));
-    }
-    let reason = match result.source {
-        FeatureSource::UnknownFeature => {
+    // Mapped from the SDK's typed reason, not re-derived from the GrowthBook source.
+    let reason = match result.evaluation_reason() {
+        GbReason::NotReady => {
+            return Err(error(
+                EvaluationErrorCode::ProviderNotReady,
+                "GrowthBook features are not loaded yet".into(),
+            ));
+        }
+        GbReason::UnknownFeature => {
             return Err(error(
                 EvaluationErrorCode::FlagNotFound,
                 format!("no GrowthBook feature `{flag_key}`"),
             ));
         }
-        FeatureSource::CyclicPrerequisite => {
+        GbReason::Error(GbError::CyclicPrerequisite) => {
             return Err(error(
                 EvaluationErrorCode::General(CYCLIC_PREREQUISITE.into()),
                 format!("the prerequisites of `{flag_key}` form a cycle"),
             ));
         }
-        FeatureSource::DefaultValue => EvaluationReason::Default,
-        FeatureSource::Force => EvaluationReason::TargetingMatch,
-        FeatureSource::Experiment => EvaluationReason::Split,
-        FeatureSource::Override => EvaluationReason::Static,
-        FeatureSource::Prerequisite => EvaluationReason::Disabled,
+        GbReason::Default => EvaluationReason::Default,
+        GbReason::TargetingMatch => EvaluationReason::TargetingMatch,
+        GbReason::Split => EvaluationReason::Split,
+        GbReason::Override => EvaluationReason::Static,
+        GbReason::Prerequisite => EvaluationReason::Disabled,
         _ => EvaluationReason::Unknown,
     };
     // A null value (a failed prerequisite, a feature without a value) has no typed form: the
     // OpenFeature default of the type, with the source's reason.
-    let value = if result.value.is_null() {
+    let value = if result.value().is_null() {
         T::default()
     } else {
-        convert(&result.value).map_err(|expected| {
+        convert(result.value()).map_err(|expected| {
             error(
                 EvaluationErrorCode::TypeMismatch,
                 format!("GrowthBook feature `{flag_key}` is not {expected}"),
@@ -81,20 +82,16 @@ fn error(code: EvaluationErrorCode, message: String) -> EvaluationError {
 
 /// The variant (the experiment variation's key, else the rule id) and the flag metadata.
 fn describe(result: &FeatureResult) -> (Option<String>, FlagMetadata) {
-    let mut metadata = FlagMetadata::default().with_value("source", result.source.as_str());
-    if !result.rule_id.is_empty() {
-        metadata.add_value("ruleId", result.rule_id.clone());
+    let mut metadata = FlagMetadata::default().with_value("source", result.source().as_str());
+    let rule_id = result.rule_id();
+    if !rule_id.is_empty() {
+        metadata.add_value("ruleId", rule_id.to_string());
     }
-    let mut variant = (!result.rule_id.is_empty()).then(|| result.rule_id.clone());
-    if let Some(key) = result
-        .experiment
-        .as_ref()
-        .and_then(|e| e.get("key"))
-        .and_then(Value::as_str)
-    {
+    let mut variant = (!rule_id.is_empty()).then(|| rule_id.to_string());
+    if let Some(key) = result.experiment_key() {
         metadata.add_value("experimentKey", key);
     }
-    if let Some(r) = &result.experiment_result {
+    if let Some(r) = result.experiment_result() {
         metadata.add_value(
             "variationId",
             i64::try_from(r.variation_id).unwrap_or(i64::MAX),
@@ -105,7 +102,7 @@ fn describe(result: &FeatureResult) -> (Option<String>, FlagMetadata) {
         }
         metadata.add_value("inExperiment", r.in_experiment);
         metadata.add_value("hashUsed", r.hash_used);
-        variant = Some(r.key.clone());
+        variant = Some(r.key);
     }
     (variant, metadata)
 }

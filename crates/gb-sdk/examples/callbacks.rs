@@ -34,11 +34,11 @@ fn main() -> gb_sdk::Result<()> {
                 result.variation_id
             );
         })
-        .on_feature_usage(|key, result, _| println!("used {key} = {}", result.value))
+        .on_feature_usage(|key, result, _| println!("used {key} = {}", result.value()))
         .plugin(Arc::new(Logger))
         .build()?;
     for id in ["a", "b", "a"] {
-        let user = client.user(json!({"id": id}).as_object().cloned().unwrap_or_default());
+        let user = client.user(gb_sdk::Attributes::new().insert("id", id));
         println!("{id}: price {}", user.feature_value("price", 0));
     }
     Ok(())

@@ -14,10 +14,9 @@ fn main() -> gb_sdk::Result<()> {
         .build()?;
     for country in ["NZ", "US"] {
         let user = client.user(
-            json!({"id": "42", "country": country})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
+            gb_sdk::Attributes::new()
+                .insert("id", "42")
+                .insert("country", country),
         );
         println!(
             "{country}: new-checkout={} max-items={}",
@@ -30,7 +29,7 @@ fn main() -> gb_sdk::Result<()> {
         );
     }
     let exp = Experiment::from_json(&json!({"key": "banner", "variations": ["red", "green"]}));
-    let result = client.user(Default::default()).run(&exp);
+    let result = client.user(gb_sdk::Attributes::new()).run(&exp);
     println!("inline experiment: {}", result.to_json());
     Ok(())
 }

@@ -7,7 +7,6 @@
 //! `cargo run -p gb-sdk --example remote_eval`. For a GrowthBook proxy set
 //! `GB_API_HOST=http://localhost:3300` and `GB_CLIENT_KEY=sdk-...`.
 use gb_sdk::GrowthBook;
-use gb_sdk::serde_json::json;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> gb_sdk::Result<()> {
@@ -19,10 +18,9 @@ async fn main() -> gb_sdk::Result<()> {
         .build()?;
     let user = client
         .user(
-            json!({"id": "123", "country": "NZ"})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
+            gb_sdk::Attributes::new()
+                .insert("id", "123")
+                .insert("country", "NZ"),
         )
         .with_url("https://example.com/pricing")
         .prepare()

@@ -24,10 +24,7 @@ async fn main() -> gb_sdk::Result<()> {
         .payload(payload([0.5, 0.5]))
         .sticky_bucket_service(store)
         .build()?;
-    let attributes = json!({"id": "user-7"})
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
+    let attributes = gb_sdk::Attributes::new().insert("id", "user-7");
     // One call loads the user's documents; evaluation then never waits.
     let user = client.user(attributes.clone()).prepare().await?;
     let first = user.feature_value("checkout", String::new());

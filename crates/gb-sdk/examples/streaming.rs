@@ -22,11 +22,11 @@ async fn main() -> gb_sdk::Result<()> {
         .refresh(RefreshStrategy::Streaming)
         .build()?;
     client.ready(Duration::from_secs(3)).await;
-    let user = client.user(Default::default());
+    let user = client.user(gb_sdk::Attributes::new());
     let mut last = None;
     // Ten checks a second for `seconds` seconds.
     for _ in 0..seconds * 10 {
-        let value = user.eval_feature("checkout-button").value;
+        let value = user.eval_feature("checkout-button").value().clone();
         if last.as_ref() != Some(&value) {
             println!("version {}: checkout-button = {value}", client.version());
             last = Some(value);

@@ -17,7 +17,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
-use crate::result::{ExperimentResult, FeatureResult};
+use crate::feature_result::FeatureResult;
+use crate::result::ExperimentResult;
 use crate::state::Status;
 use crate::sticky_writer::WriterMsg;
 use crate::user::{Core, UserContext};
@@ -107,8 +108,12 @@ impl GrowthBook {
     ///
     /// Cheap (no I/O). With a sticky-bucket service or remote evaluation, call
     /// [`UserContext::prepare`] once to load the user's documents or features.
-    pub fn user(&self, attributes: Map<String, Value>) -> UserContext {
-        UserContext::new(Arc::clone(&self.inner.shared), attributes)
+    ///
+    /// `attributes` is anything that converts into [`Attributes`](crate::Attributes): a built
+    /// `Attributes`, a `serde_json` map, or (through `Attributes::from_serialize`) your own
+    /// struct.
+    pub fn user(&self, attributes: impl Into<crate::Attributes>) -> UserContext {
+        UserContext::new(Arc::clone(&self.inner.shared), attributes.into().into_map())
     }
 
     /// Like [`user`](Self::user), from any JSON value (a non-object gives no attributes).
@@ -134,7 +139,7 @@ impl GrowthBook {
     }
 
     /// The feature's value for the default attributes, or `default`.
-    pub fn feature_value<T: DeserializeOwned>(&self, key: &str, default: T) -> T {
+    pub fn feature_value<T: DeserializeOwned + 'static>(&self, key: &str, default: T) -> T {
         self.default_user().feature_value(key, default)
     }
 
@@ -194,6 +199,23 @@ impl GrowthBook {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .status
+    }
+
+    /// A channel that holds the status and wakes on each change (`changed().await`, or
+    /// `has_changed()` without a runtime): for readiness probes and alerts.
+    ///
+    /// ```
+    /// # fn main() -> gb_sdk::Result<()> {
+    /// let client = gb_sdk::GrowthBook::builder()
+    ///     .payload(serde_json::json!({"features": {}}))
+    ///     .build()?;
+    /// let status = client.status_changes();
+    /// assert_eq!(*status.borrow(), gb_sdk::Status::Ready);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn status_changes(&self) -> tokio::sync::watch::Receiver<Status> {
+        self.shared().status_tx.subscribe()
     }
 
     /// The most recent refresh failure (kept until the next one; a later success does not clear

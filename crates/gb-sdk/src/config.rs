@@ -44,4 +44,19 @@ pub(crate) struct EvalConfig {
     pub(crate) enabled: bool,
     pub(crate) remote_eval: bool,
     pub(crate) sticky_timeout: Duration,
+    /// `url` and the forced values, made once and shared by every new user context.
+    pub(crate) shared_overrides: std::sync::OnceLock<alloc::sync::Arc<crate::inputs::Overrides>>,
+}
+
+impl EvalConfig {
+    /// The client's URL and forced values, shared (built at the first call).
+    pub(crate) fn overrides(&self) -> alloc::sync::Arc<crate::inputs::Overrides> {
+        alloc::sync::Arc::clone(self.shared_overrides.get_or_init(|| {
+            alloc::sync::Arc::new(crate::inputs::Overrides {
+                url: self.url.clone(),
+                forced_variations: self.forced_variations.clone(),
+                forced_features: self.forced_features.clone(),
+            })
+        }))
+    }
 }

@@ -2,14 +2,20 @@
 
 extern crate alloc;
 
+mod attributes;
 mod builder;
 mod client;
 mod collector;
 mod config;
 mod dedup;
 mod deferred;
+mod detail;
 mod error;
+mod eval_all;
 mod event_size;
+mod experiment_builder;
+mod feature_result;
+mod inputs;
 mod js_string;
 #[cfg(feature = "tower")]
 mod layer;
@@ -22,10 +28,12 @@ mod seen;
 mod snapshot;
 mod state;
 mod sticky_writer;
+pub mod testing;
 mod tracking;
 mod updates;
 mod user;
 
+pub use attributes::{Attributes, AttributesError};
 pub use builder::GrowthBookBuilder;
 pub use client::GrowthBook;
 pub use config::{
@@ -33,7 +41,11 @@ pub use config::{
     RefreshStrategy,
 };
 pub use deferred::{DEFERRED_TRACKING_CAPACITY, DeferredTrackingCall};
+pub use detail::{EvaluationError, EvaluationReason, FeatureDetail};
 pub use error::{Error, Result, Source};
+pub use eval_all::AllResults;
+pub use experiment_builder::{ExperimentBuilder, ExperimentError};
+pub use feature_result::FeatureResult;
 /// The feature caches live beside the payload engine in gb-transport (a third-party cache
 /// depends on gb-transport only); re-exported here.
 pub use gb_transport::cache;
@@ -49,7 +61,7 @@ pub use remote_eval::RemoteEvalEndpoint;
 #[cfg(feature = "tower")]
 pub use remote_eval::RemoteEvalService;
 pub use request::{RequestContext, RequestInfo, browser_and_device};
-pub use result::{ExperimentResult, FeatureResult, Reason};
+pub use result::{ExperimentResult, Reason};
 pub use state::Status;
 pub use tracking::{
     DEFAULT_INGESTOR_HOST, DEFAULT_TRACKING_BATCH_SIZE, DEFAULT_TRACKING_DEDUP_CAPACITY,

@@ -15,7 +15,8 @@ use gb_transport::BoxFuture;
 use serde_json::{Map, Value};
 
 use crate::client::GrowthBook;
-use crate::result::{ExperimentResult, FeatureResult};
+use crate::feature_result::FeatureResult;
+use crate::result::ExperimentResult;
 use crate::user::{Hooks, UserContext};
 
 /// The experiment-viewed (tracking) callback: the experiment, the user's result, the user.

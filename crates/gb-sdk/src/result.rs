@@ -2,9 +2,9 @@
 
 use alloc::string::String;
 
-use gb_core::{BanditInfo, FeatureSource, gb_condition::is_truthy};
+use gb_core::BanditInfo;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Whether a result came from loaded features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,74 +103,5 @@ impl ExperimentResult {
                 }),
         }
         .to_json()
-    }
-}
-
-/// The result of evaluating a feature (owned; the spec's `FeatureResult` object).
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeatureResult {
-    /// The value (`null` for unknown features, failed prerequisites and before features load).
-    pub value: Value,
-    /// Why the feature has this value.
-    pub source: FeatureSource,
-    /// The id of the rule that applied, or `""`.
-    pub rule_id: String,
-    /// The experiment as JSON, when `source` is `Experiment`.
-    pub experiment: Option<Value>,
-    /// The experiment's result, when `source` is `Experiment`.
-    pub experiment_result: Option<ExperimentResult>,
-    /// Whether features were loaded when this was evaluated.
-    pub reason: Reason,
-}
-
-impl FeatureResult {
-    pub(crate) fn from_core(r: &gb_core::FeatureResult<'_>, reason: Reason) -> Self {
-        Self {
-            value: r.value.clone(),
-            source: r.source,
-            rule_id: r.rule_id.into(),
-            experiment: r.experiment_json().map(|e| e.to_value()),
-            experiment_result: r
-                .experiment_result
-                .as_ref()
-                .map(ExperimentResult::from_core),
-            reason,
-        }
-    }
-
-    /// Whether the value is truthy (JavaScript `!!value`).
-    pub fn on(&self) -> bool {
-        is_truthy(&self.value)
-    }
-
-    /// `!on()`.
-    pub fn off(&self) -> bool {
-        !self.on()
-    }
-
-    /// The value as `T`, or `None` if it is `null` or does not deserialize.
-    pub fn value_as<T: DeserializeOwned>(&self) -> Option<T> {
-        if self.value.is_null() {
-            return None;
-        }
-        T::deserialize(&self.value).ok()
-    }
-
-    /// The spec's JSON shape (`value`, `on`, `off`, `source`, `ruleId`, `experiment`,
-    /// `experimentResult`).
-    pub fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("value".into(), self.value.clone());
-        m.insert("on".into(), Value::Bool(self.on()));
-        m.insert("off".into(), Value::Bool(self.off()));
-        m.insert("source".into(), self.source.as_str().into());
-        m.insert("ruleId".into(), self.rule_id.clone().into());
-        if let Some(e) = &self.experiment {
-            m.insert("experiment".into(), e.clone());
-        }
-        if let Some(r) = &self.experiment_result {
-            m.insert("experimentResult".into(), r.to_json());
-        }
-        Value::Object(m)
     }
 }

@@ -53,6 +53,9 @@ pub(crate) struct Shared {
     pub(crate) dedup: Dedup,
     pub(crate) health: Mutex<Health>,
     pub(crate) ready: watch::Sender<bool>,
+    /// The status, for [`GrowthBook::status_changes`](crate::GrowthBook::status_changes)
+    /// (kept equal to `health.status`).
+    pub(crate) status_tx: watch::Sender<Status>,
     /// Set when the features outlived the cache TTL (stale-while-revalidate).
     pub(crate) stale: AtomicBool,
     pub(crate) refresh_requested: AtomicBool,
@@ -106,6 +109,7 @@ impl Shared {
                 updated_at: loaded.then(SystemTime::now),
             }),
             ready: watch::Sender::new(loaded || remote_eval),
+            status_tx: watch::Sender::new(status),
             stale: AtomicBool::new(false),
             refresh_requested: AtomicBool::new(false),
             demand: RefreshTrigger::new(),
@@ -138,6 +142,7 @@ impl Shared {
             let mut h = self.health.lock().unwrap_or_else(PoisonError::into_inner);
             h.status = if fresh { Status::Ready } else { Status::Stale };
             h.updated_at = Some(SystemTime::now());
+            self.publish(h.status);
         }
         if fresh {
             self.stale.store(false, Ordering::Relaxed);
@@ -155,6 +160,7 @@ impl Shared {
             h.status = Status::Ready;
         }
         h.updated_at = Some(SystemTime::now());
+        self.publish(h.status);
     }
 
     /// The features outlived the cache TTL: the next evaluation asks for one revalidation.
@@ -165,6 +171,7 @@ impl Shared {
         if h.status == Status::Ready {
             h.status = Status::Stale;
         }
+        self.publish(h.status);
     }
 
     /// A refresh failed: the last good features are kept.
@@ -177,6 +184,17 @@ impl Shared {
             h.status = if loaded { Status::Stale } else { Status::Error };
         }
         h.last_error = Some(err);
+        self.publish(h.status);
+    }
+
+    /// Tells status watchers (only when the status changed). Called with `health` locked, so
+    /// watchers see the changes in order.
+    fn publish(&self, status: Status) {
+        self.status_tx.send_if_modified(|s| {
+            let changed = *s != status;
+            *s = status;
+            changed
+        });
     }
 
     /// Called on every evaluation: asks for a background revalidation once the features are

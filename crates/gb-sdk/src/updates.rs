@@ -14,7 +14,14 @@ use crate::user::Core;
 /// Compiles a payload on a blocking thread (a payload of hundreds of regexes can take seconds
 /// to compile; the async workers keep running meanwhile).
 async fn compile(payload: Payload) -> Option<FeatureSet> {
-    match tokio::task::spawn_blocking(move || FeatureSet::from_value(payload.value())).await {
+    let span = tracing::info_span!("growthbook.compile", features = tracing::field::Empty);
+    let compiling = move || {
+        let _entered = span.enter();
+        let features = FeatureSet::from_value(payload.value());
+        span.record("features", features.len());
+        features
+    };
+    match tokio::task::spawn_blocking(compiling).await {
         Ok(features) => Some(features),
         Err(e) => {
             tracing::error!(error = %e, "compiling a payload failed; keeping the current features");
@@ -37,9 +44,13 @@ pub(crate) async fn apply_updates(shared: Arc<Core>, handle: StreamHandle) {
                 let latest = updates.borrow_and_update().clone();
                 if let Some(update) = latest {
                     let payload = update.payload.shared();
-                    if let Some(features) = compile(update.payload).await {
-                        shared.install(features, Some(payload), update.fresh);
-                    }
+                    let span = tracing::info_span!("growthbook.refresh", fresh = update.fresh);
+                    let apply = async {
+                        if let Some(features) = compile(update.payload).await {
+                            shared.install(features, Some(payload), update.fresh);
+                        }
+                    };
+                    tracing::Instrument::instrument(apply, span).await;
                 }
             }
             changed = status.changed() => {

@@ -93,7 +93,7 @@ fn panicking_callbacks_are_contained_and_callbacks_may_evaluate() {
         .on_feature_usage(move |key, result: &FeatureResult, _| {
             u.fetch_add(1, Ordering::SeqCst);
             if key == "plain" {
-                assert_eq!(result.value, 7);
+                assert_eq!(result.value(), 7);
                 panic!("usage backend down");
             }
         })
@@ -169,7 +169,7 @@ fn per_request_style_and_inline_experiments() {
         .unwrap();
     assert!(gb.is_on("beta"));
     assert!(!gb.is_off("beta"));
-    assert_eq!(gb.eval_feature("beta").reason, Reason::Evaluated);
+    assert_eq!(gb.eval_feature("beta").reason(), Reason::Evaluated);
     // Default attributes are merged under a user's own.
     assert!(!gb.user(attrs(json!({"plan": "free"}))).is_on("beta"));
     let exp = Experiment::from_json(&json!({"key": "inline", "variations": [1, 2]}));
@@ -211,8 +211,8 @@ async fn sticky_assignments_survive_a_weight_change_and_writes_do_not_block() {
         .await
         .unwrap();
     let first = user.eval_feature("exp");
-    let variation = first.experiment_result.as_ref().unwrap().variation_id;
-    assert!(!first.experiment_result.unwrap().sticky_bucket_used);
+    let variation = first.experiment_result().unwrap().variation_id;
+    assert!(!first.experiment_result().unwrap().sticky_bucket_used);
     client.flush().await;
     let saved = store
         .get_all_assignments(&[("id".into(), "s1".into())])
@@ -233,7 +233,7 @@ async fn sticky_assignments_survive_a_weight_change_and_writes_do_not_block() {
         .prepare()
         .await
         .unwrap();
-    let r = again.eval_feature("exp").experiment_result.unwrap();
+    let r = again.eval_feature("exp").experiment_result().unwrap();
     assert_eq!(r.variation_id, variation);
     assert!(r.sticky_bucket_used);
     // Without prepare: plain hashing, nothing saved.
@@ -241,7 +241,7 @@ async fn sticky_assignments_survive_a_weight_change_and_writes_do_not_block() {
     assert_eq!(
         unprepared
             .eval_feature("exp")
-            .experiment_result
+            .experiment_result()
             .unwrap()
             .variation_id,
         other

@@ -76,8 +76,8 @@ fn eight_threads_while_swapping_every_10ms() {
                 }
                 let e = user.eval_feature("exp");
                 assert_eq!(
-                    e.value,
-                    e.experiment_result
+                    *e.value(),
+                    e.experiment_result()
                         .as_ref()
                         .map_or(json!(0), |r| r.value.clone())
                 );
@@ -101,7 +101,9 @@ fn eight_threads_while_swapping_every_10ms() {
     assert!(total > 1000, "threads made progress: {total}");
     assert_eq!(client.version(), swaps + 1);
     assert_eq!(
-        client.user(Default::default()).feature_value("x", -2i64),
+        client
+            .user(gb_sdk::Attributes::new())
+            .feature_value("x", -2i64),
         swaps as i64
     );
     eprintln!("{total} evaluations during {swaps} swaps");

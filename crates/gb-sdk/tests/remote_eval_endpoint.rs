@@ -89,7 +89,8 @@ async fn evaluates_like_the_client_and_hands_exposures_to_the_caller() {
         for key in ["banner", "hero", "limit", "gated"] {
             let expected = user.eval_feature(key);
             assert_eq!(
-                out["features"][key]["defaultValue"], expected.value,
+                out["features"][key]["defaultValue"],
+                *expected.value(),
                 "{key} for {id}"
             );
         }

@@ -97,7 +97,7 @@ fn url_query_strings_and_targeting() {
         let expected = if v == "0" { "control" } else { "treatment" };
         let user = ctx.user(&client, &req);
         assert_eq!(user.feature_value("exp", String::new()), expected);
-        assert_eq!(user.eval_feature("exp").source.as_str(), "experiment");
+        assert_eq!(user.eval_feature("exp").source().as_str(), "experiment");
     }
 
     // An absolute-form URI (HTTP/2, proxies) carries its own scheme and host.

@@ -37,7 +37,7 @@ async fn startup_with_server_down_then_loads() {
         started.elapsed() < MS(50),
         "evaluation never waits for the network"
     );
-    assert_eq!(r.reason, Reason::NotReady);
+    assert_eq!(r.reason(), Reason::NotReady);
     assert_eq!(user.feature_value("flag", "default".to_string()), "default");
     assert!(user.is_off("flag"));
     assert_eq!(client.status(), Status::Error);
@@ -47,7 +47,7 @@ async fn startup_with_server_down_then_loads() {
     let server = start_on(addr, payload("on")).await;
     assert!(client.ready(S(5)).await, "loads once the server is up");
     assert_eq!(user.feature_value("flag", String::new()), "on");
-    assert_eq!(user.eval_feature("flag").reason, Reason::Evaluated);
+    assert_eq!(user.eval_feature("flag").reason(), Reason::Evaluated);
     assert_eq!(client.status(), Status::Ready);
     client.close();
     drop(server);
@@ -222,7 +222,7 @@ async fn remote_evaluation_round_trip() {
     let client = builder(&server.url()).remote_eval(true).build().unwrap();
     let fresh = client.user(attrs("abc"));
     assert!(!fresh.is_ready());
-    assert_eq!(fresh.eval_feature("greeting").reason, Reason::NotReady);
+    assert_eq!(fresh.eval_feature("greeting").reason(), Reason::NotReady);
 
     let forced = json!({"x": 1}).as_object().cloned().unwrap();
     let user = client
@@ -234,7 +234,7 @@ async fn remote_evaluation_round_trip() {
         .unwrap();
     assert!(user.is_ready());
     assert_eq!(user.feature_value("greeting", String::new()), "hello abc");
-    assert_eq!(user.eval_feature("url").value, "https://example.com/page");
+    assert_eq!(user.eval_feature("url").value(), "https://example.com/page");
     assert_eq!(server.state.evals.load(Ordering::SeqCst), 1);
     assert_eq!(
         server.state.fetches(),

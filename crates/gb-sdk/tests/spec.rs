@@ -72,6 +72,68 @@ fn feature() {
     feature_section("feature");
 }
 
+/// Every `EvaluationReason` comes out of the spec's `feature` cases, except the two that
+/// depend on the caller (a wrong type, no payload yet): made here.
+#[test]
+fn every_evaluation_reason() {
+    use gb_sdk::{EvaluationError, EvaluationReason as R};
+    let mut seen = std::collections::HashSet::new();
+    for c in &cases("feature") {
+        let client = client_for(&c[1]).build().unwrap();
+        let user = user_for(&client, &c[1]);
+        let key = c[2].as_str().unwrap();
+        let detail = user.feature_detail::<Value>(key, Value::Null);
+        assert_eq!(
+            detail.reason,
+            user.eval_feature(key).evaluation_reason(),
+            "{}",
+            c[0]
+        );
+        // `eval_all` gives the same result as the feature alone.
+        if let Some(one) = user.eval_all().get(key) {
+            assert_eq!(one.to_json(), c[3], "{}: eval_all", c[0]);
+        }
+        seen.insert(detail.reason);
+    }
+    let typed = GrowthBook::builder()
+        .payload(json!({"features": {"name": {"defaultValue": "x"}}}))
+        .build()
+        .unwrap();
+    let detail = typed.user(Map::new()).feature_detail("name", false);
+    assert_eq!((detail.value, detail.reason), (false, R::TypeMismatch));
+    seen.insert(detail.reason);
+    let unloaded = GrowthBook::builder().build().unwrap();
+    let detail = unloaded.user(Map::new()).feature_detail("name", 7);
+    assert_eq!((detail.value, detail.reason), (7, R::NotReady));
+    seen.insert(detail.reason);
+    // A forced value applies before any payload loads, and says so.
+    let forced = unloaded
+        .user(Map::new())
+        .with_forced_features(json!({"name": "forced"}).as_object().unwrap().clone())
+        .feature_detail("name", String::new());
+    assert_eq!(
+        (forced.value.as_str(), forced.reason),
+        ("forced", R::Override)
+    );
+    seen.insert(forced.reason);
+    for want in [
+        R::TargetingMatch,
+        R::Split,
+        R::Default,
+        R::Override,
+        R::Prerequisite,
+        R::UnknownFeature,
+        R::TypeMismatch,
+        R::NotReady,
+        R::Error(EvaluationError::CyclicPrerequisite),
+    ] {
+        assert!(
+            seen.contains(&want),
+            "{want:?} never produced; saw {seen:?}"
+        );
+    }
+}
+
 #[test]
 fn contextual_bandit() {
     feature_section("contextualBandit");
@@ -108,7 +170,7 @@ async fn sticky_bucket() {
         let user = user_for(&client, &c[1]).prepare().await.unwrap();
         let result = user.eval_feature(c[3].as_str().unwrap());
         let got = result
-            .experiment_result
+            .experiment_result()
             .as_ref()
             .map_or(Value::Null, gb_sdk::ExperimentResult::to_json);
         let mut docs = Map::new();

@@ -40,7 +40,7 @@ async fn prepare_fails_fast_while_redis_is_down_and_resumes_within_a_second() {
         .unwrap();
     let sticky_used = |user: &gb_sdk::UserContext| {
         user.eval_feature("exp")
-            .experiment_result
+            .experiment_result()
             .unwrap()
             .sticky_bucket_used
     };
@@ -105,7 +105,7 @@ async fn prepare_fails_fast_while_redis_is_down_and_resumes_within_a_second() {
     // A save during the outage (u2 was prepared before it) is queued, not lost.
     let u2_variation = u2
         .eval_feature("exp")
-        .experiment_result
+        .experiment_result()
         .unwrap()
         .variation_id;
     client.flush().await;

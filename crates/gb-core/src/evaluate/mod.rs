@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use crate::bucket::in_range;
 use crate::context::User;
 use crate::experiment::{Experiment, Filter, ParentCondition};
-use crate::feature::{FeatureSet, ForceRule, RuleKind};
+use crate::feature::{Feature, FeatureSet, ForceRule, RuleKind};
 use crate::memo::{Budget, Memo};
 use gb_condition::is_truthy;
 
@@ -112,7 +112,27 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
         self.feature(id, None)
     }
 
+    /// Starts the next feature of a one-pass evaluation of many features: a fresh work
+    /// budget; prerequisite results already computed for this user stay remembered.
+    pub(crate) fn next_feature(&mut self) {
+        self.budget = Budget::default();
+    }
+
+    /// Evaluates `feature` (already looked up) as a top-level feature.
+    pub(crate) fn eval_known(&mut self, feature: &'a Feature) -> FeatureResult<'a> {
+        self.feature_in(&feature.key, Some(feature), None)
+    }
+
     fn feature(&mut self, id: &str, stack: Option<&Stack<'_>>) -> FeatureResult<'a> {
+        self.feature_in(id, None, stack)
+    }
+
+    fn feature_in(
+        &mut self,
+        id: &str,
+        known: Option<&'a Feature>,
+        stack: Option<&Stack<'_>>,
+    ) -> FeatureResult<'a> {
         self.obs.on_trace(Trace::Feature { key: id });
         let depth = stack.map_or(0, |s| s.depth + 1);
         if Stack::contains(stack, id) || depth > MAX_PREREQUISITE_DEPTH {
@@ -122,7 +142,7 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
             return self.result(id, v, FeatureSource::Override, "");
         }
         let fs = self.fs;
-        let Some(feature) = fs.features.get(id) else {
+        let Some(feature) = known.or_else(|| fs.features.get(id)) else {
             return self.result(id, &NULL, FeatureSource::UnknownFeature, "");
         };
         let fkey: &'a str = &feature.key;

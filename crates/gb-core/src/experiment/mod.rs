@@ -25,7 +25,7 @@ pub use shape::ExperimentJson;
 pub(crate) use shape::Shape;
 
 /// A hash-range filter (`filters` on rules and experiments).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Filter {
     pub(crate) attribute: Option<String>,
     pub(crate) seed: Seed,
@@ -34,7 +34,7 @@ pub(crate) struct Filter {
 }
 
 /// A prerequisite: feature `id` must evaluate to a value satisfying `condition`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ParentCondition {
     pub(crate) id: String,
     pub(crate) condition: Arc<Condition>,
@@ -42,7 +42,7 @@ pub(crate) struct ParentCondition {
 }
 
 /// Per-variation metadata.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct VariationMeta {
     pub(crate) key: Option<String>,
     pub(crate) name: Option<String>,
@@ -61,7 +61,7 @@ pub(crate) struct BanditMeta {
 ///
 /// Built from a feature rule when a payload loads, or from an inline definition with
 /// [`Experiment::from_json`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Experiment {
     pub(crate) key: String,
     /// Shared by every experiment built from one rule.

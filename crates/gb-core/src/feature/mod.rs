@@ -19,7 +19,8 @@ use crate::warning::{Warning, WarningKind};
 
 pub(crate) use rule::{ForceRule, RuleKind};
 use rule::{parse_feature, push_unique};
-use table::{Feature, FeatureTable};
+pub(crate) use table::Feature;
+use table::FeatureTable;
 
 /// A payload that could not be read at all.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -121,6 +121,22 @@ impl fmt::Debug for FeatureTable {
 }
 
 impl FeatureTable {
+    /// Where feature `key` stands in payload order.
+    pub(crate) fn position(&self, key: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(key);
+        let entries = &self.entries;
+        self.index
+            .find(hash, |&i| {
+                entries.get(i as usize).is_some_and(|f| &*f.key == key)
+            })
+            .map(|&i| i as usize)
+    }
+
+    /// The features, in payload order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Feature> {
+        self.entries.iter()
+    }
+
     /// The feature `key`.
     #[inline(always)]
     pub(crate) fn get(&self, key: &str) -> Option<&Feature> {

@@ -21,8 +21,9 @@ use crate::config::{
     DEFAULT_API_HOST, DEFAULT_CACHE_TTL, DEFAULT_DEDUP_CAPACITY, DEFAULT_STICKY_TIMEOUT,
     EvalConfig, RefreshStrategy,
 };
+use crate::feature_result::FeatureResult;
 use crate::plugin::{Callbacks, Plugin};
-use crate::result::{ExperimentResult, FeatureResult};
+use crate::result::ExperimentResult;
 use crate::user::UserContext;
 
 /// Where a local payload comes from.

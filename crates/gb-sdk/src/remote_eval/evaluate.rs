@@ -7,7 +7,6 @@ use gb_transport::RemoteEvalRequest;
 use serde_json::{Map, Value};
 
 use crate::client::GrowthBook;
-use crate::result::FeatureResult;
 
 /// Evaluates every feature of `client`'s current payload for the user of `request` and
 /// returns the evaluated payload: `{"features": {key: {"defaultValue": value, ...}},
@@ -29,12 +28,11 @@ pub fn evaluated_payload(client: &GrowthBook, request: &RemoteEvalRequest) -> Op
         .with_forced_variations(request.forced_variations.clone())
         .with_forced_features(request.forced_features.iter().cloned().collect())
         .with_deferred_tracking();
-    // Every feature, one at a time: the one place to switch to `UserContext::eval_all` (one
-    // pass over the snapshot) when it lands.
+    // Every feature in one pass over the snapshot, results borrowed from it.
+    let all = user.eval_all();
     let mut features = Map::new();
-    for key in client.feature_keys() {
-        let result = user.eval_feature(&key);
-        features.insert(key, evaluated_feature(result));
+    for (key, result) in all.iter() {
+        features.insert(key.into(), evaluated_feature(result));
     }
     let mut out = Map::new();
     out.insert("status".into(), Value::from(200));
@@ -51,23 +49,23 @@ pub fn evaluated_payload(client: &GrowthBook, request: &RemoteEvalRequest) -> Op
 
 /// `{"defaultValue": value}`, plus, when an experiment decided it by hashing, one force rule
 /// whose `tracks` make the client fire its tracking callback (JS `core.ts`, `rule.tracks`).
-fn evaluated_feature(result: FeatureResult) -> Value {
+fn evaluated_feature(result: &gb_core::FeatureResult<'_>) -> Value {
     let mut def = Map::new();
     def.insert("defaultValue".into(), result.value.clone());
     if let (FeatureSource::Experiment, Some(experiment), Some(exp_result)) = (
         result.source,
-        result.experiment,
+        result.experiment_json(),
         result.experiment_result.as_ref(),
     ) && exp_result.hash_used
     {
         let mut track = Map::new();
-        track.insert("experiment".into(), experiment);
+        track.insert("experiment".into(), experiment.to_value());
         track.insert("result".into(), exp_result.to_json());
         let mut rule = Map::new();
         if !result.rule_id.is_empty() {
-            rule.insert("id".into(), Value::String(result.rule_id.clone()));
+            rule.insert("id".into(), Value::String(result.rule_id.into()));
         }
-        rule.insert("force".into(), result.value);
+        rule.insert("force".into(), result.value.clone());
         rule.insert("tracks".into(), Value::Array(vec![Value::Object(track)]));
         def.insert("rules".into(), Value::Array(vec![Value::Object(rule)]));
     }

@@ -18,8 +18,9 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use crate::event_size::{MAX_EVENT_DEPTH, event_bytes};
+use crate::feature_result::FeatureResult;
 use crate::plugin::{Plugin, guarded};
-use crate::result::{ExperimentResult, FeatureResult, Reason};
+use crate::result::{ExperimentResult, Reason};
 use crate::seen::SeenSet;
 use crate::user::UserContext;
 
@@ -333,22 +334,19 @@ impl Plugin for GrowthBookTrackingPlugin {
 
     fn on_feature_usage(&self, key: &str, result: &FeatureResult, user: &UserContext) {
         // Before features load every value is the caller's default: nothing to report.
-        if !self.feature_evaluated || result.reason == Reason::NotReady {
+        if !self.feature_evaluated || result.reason() == Reason::NotReady {
             return;
         }
-        let rule_id = if result.source == FeatureSource::DefaultValue {
-            "$default".into()
+        let rule_id = if result.source() == FeatureSource::DefaultValue {
+            "$default"
         } else {
-            result.rule_id.clone()
+            result.rule_id()
         };
-        let variation = result
-            .experiment_result
-            .as_ref()
-            .map_or_else(String::new, |r| r.key.clone());
+        let variation = result.variation_key().unwrap_or_default();
         let mut p = Map::new();
         p.insert("feature".into(), key.into());
-        p.insert("source".into(), result.source.as_str().into());
-        p.insert("value".into(), result.value.clone());
+        p.insert("source".into(), result.source().as_str().into());
+        p.insert("value".into(), result.value().clone());
         p.insert("ruleId".into(), rule_id.into());
         p.insert("variationId".into(), variation.into());
         self.track(EVENT_FEATURE_EVALUATED, p, user, true);

@@ -12,7 +12,11 @@ use serde_json::{Map, Value};
 
 use crate::collector::Collector;
 use crate::deferred::{Deferred, DeferredTrackingCall};
-use crate::result::{ExperimentResult, FeatureResult, Reason};
+use crate::detail::{FeatureDetail, detail_of, typed};
+use crate::eval_all::{AllResults, AllShared, HeldAll};
+use crate::feature_result::{FeatureResult, Held, SharedResult};
+use crate::inputs::{EvalCart, Overrides, UserInputs};
+use crate::result::{ExperimentResult, Reason};
 use crate::snapshot::Snapshot;
 use crate::state::Shared;
 
@@ -96,10 +100,10 @@ impl core::ops::Deref for Core {
 /// cheap to build per request and may be shared across threads (`Send + Sync`).
 pub struct UserContext {
     shared: Arc<Core>,
-    attributes: Map<String, Value>,
-    url: String,
-    forced_variations: Map<String, Value>,
-    forced_features: Map<String, Value>,
+    /// Attributes, URL and forced values; shared with the results that borrow them.
+    inputs: Arc<UserInputs>,
+    /// The last cart results borrowed from (snapshot + inputs), reused while both are current.
+    cart: arc_swap::ArcSwapOption<EvalCart>,
     sticky: Option<Mutex<StickyBucketDocs>>,
     /// Whether the documents came from [`with_sticky_docs`](Self::with_sticky_docs): their
     /// changes are kept for [`take_sticky_changes`](Self::take_sticky_changes) instead of
@@ -112,10 +116,13 @@ pub struct UserContext {
 impl fmt::Debug for UserContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserContext")
-            .field("attributes", &self.attributes)
-            .field("url", &self.url)
-            .field("forced_variations", &self.forced_variations)
-            .field("forced_features", &self.forced_features)
+            .field("attributes", &self.inputs.attributes)
+            .field("url", &self.inputs.overrides.url)
+            .field(
+                "forced_variations",
+                &self.inputs.overrides.forced_variations,
+            )
+            .field("forced_features", &self.inputs.overrides.forced_features)
             .field("sticky", &self.sticky.is_some())
             .field("remote", &self.remote.is_some())
             .field("deferred", &self.deferred.is_some())
@@ -135,10 +142,13 @@ impl UserContext {
         };
         shared.hooks.add_attributes(&mut attributes);
         Self {
-            url: config.url.clone(),
-            forced_variations: config.forced_variations.clone(),
-            forced_features: config.forced_features.clone(),
-            attributes,
+            inputs: Arc::new(UserInputs {
+                attributes,
+                overrides: config.overrides(),
+                qa_mode: config.qa_mode,
+                enabled: config.enabled,
+            }),
+            cart: arc_swap::ArcSwapOption::empty(),
             sticky: None,
             sticky_local: false,
             remote: None,
@@ -150,21 +160,21 @@ impl UserContext {
     /// Sets the URL (URL targeting, query-string forced variations).
     #[must_use]
     pub fn with_url(mut self, url: impl Into<String>) -> Self {
-        self.url = url.into();
+        self.overrides_mut().url = url.into();
         self
     }
 
     /// Adds forced variations (experiment key → variation index) over the client's.
     #[must_use]
     pub fn with_forced_variations(mut self, forced: Map<String, Value>) -> Self {
-        self.forced_variations.extend(forced);
+        self.overrides_mut().forced_variations.extend(forced);
         self
     }
 
     /// Adds forced feature values over the client's.
     #[must_use]
     pub fn with_forced_features(mut self, forced: Map<String, Value>) -> Self {
-        self.forced_features.extend(forced);
+        self.overrides_mut().forced_features.extend(forced);
         self
     }
 
@@ -177,7 +187,7 @@ impl UserContext {
         let mut merged = self.shared.config.attributes.clone();
         merged.extend(attributes);
         self.shared.hooks.add_attributes(&mut merged);
-        self.attributes = merged;
+        Arc::make_mut(&mut self.inputs).attributes = merged;
         if !self.sticky_local {
             self.sticky = None;
         }
@@ -214,12 +224,16 @@ impl UserContext {
 
     /// The attributes.
     pub fn attributes(&self) -> &Map<String, Value> {
-        &self.attributes
+        &self.inputs.attributes
     }
 
     /// The URL.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.inputs.overrides.url
+    }
+
+    fn overrides_mut(&mut self) -> &mut Overrides {
+        Arc::make_mut(&mut Arc::make_mut(&mut self.inputs).overrides)
     }
 
     /// The sticky-bucket documents held (after [`prepare`](Self::prepare)), including
@@ -240,47 +254,64 @@ impl UserContext {
     }
 
     pub(crate) fn core_user(&self) -> User<'_> {
-        let config = &self.shared.config;
-        let mut user = User::new(&self.attributes)
-            .with_url(&self.url)
-            .with_qa_mode(config.qa_mode)
-            .with_enabled(config.enabled);
-        if !self.forced_variations.is_empty() {
-            user = user.with_forced_variations(&self.forced_variations);
+        self.inputs.user()
+    }
+
+    /// The snapshot and inputs, shared, for results that outlive this call.
+    fn cart(&self) -> Arc<EvalCart> {
+        {
+            let current = self.snapshot();
+            let cached = self.cart.load();
+            if let Some(c) = &*cached
+                && core::ptr::eq(&*c.snap, &*current)
+                && Arc::ptr_eq(&c.inputs, &self.inputs)
+            {
+                return Arc::clone(c);
+            }
         }
-        if !self.forced_features.is_empty() {
-            user = user.with_forced_features(&self.forced_features);
-        }
-        user
+        let snap = match &self.remote {
+            Some(s) => Arc::clone(s),
+            None => self.shared.snapshot.load_full(),
+        };
+        let cart = Arc::new(EvalCart {
+            snap,
+            inputs: Arc::clone(&self.inputs),
+        });
+        self.cart.store(Some(Arc::clone(&cart)));
+        cart
+    }
+
+    /// Whether an evaluation has nothing to observe and nothing to lock.
+    fn is_plain(&self) -> bool {
+        self.sticky.is_none() && self.deferred.is_none() && !self.shared.any_hooks
     }
 
     /// Evaluates on the current snapshot: `call` runs the evaluation (with the user's sticky
     /// documents locked, if any), `finish` reads its result; then changed documents are queued
     /// and callbacks run, with no lock held.
-    fn evaluate<'s, R, T>(
-        &'s self,
-        snap: &'s Snapshot,
+    pub(crate) fn evaluate<'s, R, T>(
+        &self,
+        user: &User<'s>,
+        reason: Reason,
         call: impl FnOnce(&User<'s>, Option<&mut StickyBucketDocs>, &mut Collector<'s>) -> R,
-        finish: impl FnOnce(&R, Reason) -> T,
+        finish: impl FnOnce(R, Reason) -> T,
     ) -> T {
         let shared = &*self.shared;
         shared.touch();
-        let reason = snap.reason();
-        let user = self.core_user();
         let mut collector = Collector::new(shared.wants_tracking, shared.wants_usage);
         collector.track |= self.deferred.is_some();
         let (out, changed) = match &self.sticky {
             None => {
-                let r = call(&user, None, &mut collector);
-                (finish(&r, reason), None)
+                let r = call(user, None, &mut collector);
+                (finish(r, reason), None)
             }
             Some(docs) => {
                 let mut docs = docs.lock().unwrap_or_else(PoisonError::into_inner);
-                let r = call(&user, Some(&mut docs), &mut collector);
+                let r = call(user, Some(&mut docs), &mut collector);
                 // Per-request documents keep their changes for `take_sticky_changes`.
                 let changed =
                     (!self.sticky_local && docs.has_changes()).then(|| docs.take_changed());
-                (finish(&r, reason), changed)
+                (finish(r, reason), changed)
             }
         };
         if let Some(changed) = changed {
@@ -332,16 +363,17 @@ impl UserContext {
         finish: impl FnOnce(&gb_core::FeatureResult<'_>, Reason) -> T,
     ) -> T {
         let snap = self.snapshot();
-        if self.sticky.is_none() && self.deferred.is_none() && !self.shared.any_hooks {
+        if self.is_plain() {
             // The hot path: nothing to observe, nothing to lock.
             self.shared.touch();
             let r = snap.features.eval_feature(key, &self.core_user());
             return finish(&r, snap.reason());
         }
         self.evaluate(
-            &snap,
+            &self.core_user(),
+            snap.reason(),
             |user, docs, obs| snap.features.eval_feature_with(key, user, docs, obs),
-            finish,
+            |r, reason| finish(&r, reason),
         )
     }
 
@@ -358,29 +390,90 @@ impl UserContext {
 
     /// The feature's value as `T`; `default` when the feature is unknown, its value is
     /// `null`, it does not deserialize as `T`, or features are not loaded yet.
-    pub fn feature_value<T: DeserializeOwned>(&self, key: &str, default: T) -> T {
+    pub fn feature_value<T: DeserializeOwned + 'static>(&self, key: &str, default: T) -> T {
         self.with_feature(key, |r, _| {
             if r.value.is_null() {
                 None
             } else {
-                T::deserialize(r.value).ok()
+                typed(r.value)
             }
         })
         .unwrap_or(default)
     }
 
     /// The full result: value, source, rule, experiment and its result.
+    ///
+    /// The result shares the snapshot and this context's inputs (reference counts, no deep
+    /// copy of values or experiments).
     pub fn eval_feature(&self, key: &str) -> FeatureResult {
-        self.with_feature(key, FeatureResult::from_core)
+        let cart = self.cart();
+        let reason = cart.snap.reason();
+        let plain = self.is_plain();
+        let inner = SharedResult::attach_to_cart(cart, |c| {
+            let user = c.inputs.user();
+            let features = &c.snap.features;
+            Held(if plain {
+                self.shared.touch();
+                features.eval_feature(key, &user)
+            } else {
+                self.evaluate(
+                    &user,
+                    reason,
+                    |user, docs, obs| features.eval_feature_with(key, user, docs, obs),
+                    |r, _| r,
+                )
+            })
+        });
+        FeatureResult::shared(inner, reason)
+    }
+
+    /// Every feature in one pass, keyed by feature (see [`AllResults`]): the same results as
+    /// [`eval_feature`](Self::eval_feature) on each key, sharing the per-user work.
+    pub fn eval_all(&self) -> AllResults {
+        let cart = self.cart();
+        let reason = cart.snap.reason();
+        let plain = self.is_plain();
+        let inner = AllShared::attach_to_cart(cart, |c| {
+            let user = c.inputs.user();
+            let features = &c.snap.features;
+            let mut out = Vec::with_capacity(features.len());
+            if plain {
+                self.shared.touch();
+                features.eval_all_with(&user, None, &mut (), |k, r| out.push((k, r)));
+                return HeldAll(out);
+            }
+            HeldAll(self.evaluate(
+                &user,
+                reason,
+                |user, docs, obs| {
+                    features.eval_all_with(user, docs, obs, |k, r| out.push((k, r)));
+                    out
+                },
+                |out, _| out,
+            ))
+        });
+        AllResults::new(inner, reason)
+    }
+
+    /// The feature's value as `T` with why it has it: the feature's value, or `default` with
+    /// the reason it applies ([`EvaluationReason::TypeMismatch`](crate::EvaluationReason),
+    /// `UnknownFeature`, `NotReady`, ...).
+    pub fn feature_detail<T: DeserializeOwned + 'static>(
+        &self,
+        key: &str,
+        default: T,
+    ) -> FeatureDetail<T> {
+        self.with_feature(key, |r, reason| detail_of(r, reason, default))
     }
 
     /// Runs an inline experiment (see [`Experiment::from_json`]).
     pub fn run(&self, experiment: &Experiment) -> ExperimentResult {
         let snap = self.snapshot();
         self.evaluate(
-            &snap,
+            &self.core_user(),
+            snap.reason(),
             |user, docs, obs| snap.features.run_with(experiment, user, docs, obs),
-            |r, _| ExperimentResult::from_core(r),
+            |r, _| ExperimentResult::from_core(&r),
         )
     }
 

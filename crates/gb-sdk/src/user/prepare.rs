@@ -23,7 +23,8 @@ impl UserContext {
     /// [`Error::NoRuntime`] when polled outside a tokio runtime (use
     /// [`prepare_blocking`](Self::prepare_blocking) there).
     pub async fn prepare(mut self) -> Result<Self, Error> {
-        self.load().await?;
+        let span = tracing::info_span!("growthbook.prepare");
+        tracing::Instrument::instrument(self.load(), span).await?;
         Ok(self)
     }
 
@@ -84,10 +85,10 @@ impl UserContext {
         let shared = &*self.shared;
         let source = shared.source.as_ref()?;
         let cache_key = shared.remote_cache.key_for(
-            &self.attributes,
-            &self.url,
-            &self.forced_variations,
-            &self.forced_features,
+            &self.inputs.attributes,
+            &self.inputs.overrides.url,
+            &self.inputs.overrides.forced_variations,
+            &self.inputs.overrides.forced_features,
         );
         if let Some(hit) = cache_key
             .as_deref()
@@ -96,14 +97,16 @@ impl UserContext {
             return Some(hit);
         }
         let request = RemoteEvalRequest {
-            attributes: self.attributes.clone(),
-            forced_variations: self.forced_variations.clone(),
+            attributes: self.inputs.attributes.clone(),
+            forced_variations: self.inputs.overrides.forced_variations.clone(),
             forced_features: self
+                .inputs
+                .overrides
                 .forced_features
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-            url: self.url.clone(),
+            url: self.inputs.overrides.url.clone(),
         };
         match source.remote_eval(request).await {
             Ok(payload) => {
