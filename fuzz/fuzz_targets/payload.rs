@@ -19,7 +19,12 @@ struct Counter {
 
 impl<'a> Observer<'a> for Counter {
     fn on_experiment_viewed(&mut self, experiment: &'a Experiment, result: &ExperimentResult<'a>) {
-        assert!(result.in_experiment, "viewed but not in the experiment");
+        // Out of the experiment only when a sticky bucket named a variation that no longer
+        // exists: then, as in JS `getExperimentResult`, the baseline (0) is reported.
+        assert!(
+            result.in_experiment || (result.sticky_bucket_used && result.variation_id == 0),
+            "viewed but not in the experiment"
+        );
         assert!(result.variation_id < experiment.variations().len());
         self.viewed += 1;
     }

@@ -345,3 +345,49 @@ fn a_condition_cut_off_by_the_depth_limit_fails_closed_with_a_warning() {
     assert_eq!(too_deep[1].feature.as_deref(), Some("f"));
     assert_eq!(too_deep[1].rule, Some(0));
 }
+
+/// Found by the `payload` fuzz target: a sticky bucket names a variation the experiment no
+/// longer has (meta lists three keys, variations two). Like JS `getExperimentResult`, the user
+/// gets the baseline, is marked not in the experiment, and the exposure is still reported.
+#[test]
+fn a_sticky_bucket_past_the_last_variation_gives_the_baseline_out_of_the_experiment() {
+    use gb_core::sticky::{StickyAssignmentsDocument, StickyBucketDocs};
+    use gb_core::{ExperimentResult, FeatureResult, Observer};
+
+    #[derive(Default)]
+    struct Viewed(Vec<(bool, usize, bool, usize)>);
+    impl<'a> Observer<'a> for Viewed {
+        fn on_experiment_viewed(&mut self, e: &'a Experiment, r: &ExperimentResult<'a>) {
+            self.0.push((
+                r.in_experiment,
+                r.variation_id,
+                r.sticky_bucket_used,
+                e.variations().len(),
+            ));
+        }
+        fn on_feature_usage(&mut self, _key: &str, _result: &FeatureResult<'a>) {}
+    }
+
+    let fs = FeatureSet::from_value(&json!({"features": {"exp1": {
+        "defaultValue": "control",
+        "rules": [{
+            "key": "feature-exp", "hashAttribute": "id", "fallbackAttribute": "anonymousId",
+            "hashVersion": 2, "variations": ["control", "blue"],
+            "meta": [{"key": "0"}, {"key": "1"}, {"key": "2"}],
+            "weights": [0.3334, 0.3333, 0.3333]
+        }]
+    }}}));
+    let docs: Vec<StickyAssignmentsDocument> = serde_json::from_value(json!([
+        {"attributeName": "anonymousId", "attributeValue": "ses123",
+         "assignments": {"feature-exp__0": "2"}}
+    ]))
+    .unwrap();
+    let mut sticky = StickyBucketDocs::from_docs(docs);
+    let attrs = json!({"anonymousId": "ses123"});
+    let user = User::new(attrs.as_object().unwrap());
+    let mut viewed = Viewed::default();
+    let r = fs.eval_feature_with("exp1", &user, Some(&mut sticky), &mut viewed);
+    assert_eq!(r.value, &json!("control"));
+    assert_eq!(r.source, FeatureSource::DefaultValue);
+    assert_eq!(viewed.0, vec![(false, 0, true, 2)]);
+}

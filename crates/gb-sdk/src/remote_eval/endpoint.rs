@@ -11,7 +11,7 @@ use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::body::Body;
 use serde_json::{Value, json};
 
-use super::evaluate::evaluated_payload;
+use super::evaluate::evaluated_payload_bytes;
 use super::wire::{BadRequest, parse_request};
 use crate::client::GrowthBook;
 
@@ -126,8 +126,8 @@ impl RemoteEvalEndpoint {
             Ok(r) => r,
             Err(e) => return error_response(&e),
         };
-        match evaluated_payload(&self.client, &request) {
-            Some(payload) => json_response(StatusCode::OK, &payload),
+        match evaluated_payload_bytes(&self.client, &request) {
+            Some(body) => bytes_response(StatusCode::OK, body),
             None => {
                 let mut r = json_response(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -168,7 +168,11 @@ fn with_common_headers(mut r: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+    bytes_response(status, body.to_string().into_bytes())
+}
+
+fn bytes_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,

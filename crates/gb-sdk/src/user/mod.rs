@@ -111,6 +111,9 @@ pub struct UserContext {
     sticky_local: bool,
     remote: Option<Arc<Snapshot>>,
     deferred: Option<Mutex<Deferred>>,
+    /// Whether experiment exposures are handed to the caller in the result (remote
+    /// evaluation), so the client's experiment-viewed callback and plugins never see them.
+    exposures_returned: bool,
 }
 
 impl fmt::Debug for UserContext {
@@ -153,6 +156,7 @@ impl UserContext {
             sticky_local: false,
             remote: None,
             deferred: None,
+            exposures_returned: false,
             shared,
         }
     }
@@ -281,6 +285,13 @@ impl UserContext {
         cart
     }
 
+    /// Exposures of this context go back to the caller inside the results (the remote-eval
+    /// endpoint's `tracks`): the experiment-viewed callback and plugins are not called.
+    pub(crate) fn with_exposures_returned(mut self) -> Self {
+        self.exposures_returned = true;
+        self
+    }
+
     /// Whether an evaluation has nothing to observe and nothing to lock.
     fn is_plain(&self) -> bool {
         self.sticky.is_none() && self.deferred.is_none() && !self.shared.any_hooks
@@ -298,7 +309,10 @@ impl UserContext {
     ) -> T {
         let shared = &*self.shared;
         shared.touch();
-        let mut collector = Collector::new(shared.wants_tracking, shared.wants_usage);
+        let mut collector = Collector::new(
+            shared.wants_tracking && !self.exposures_returned,
+            shared.wants_usage,
+        );
         collector.track |= self.deferred.is_some();
         let (out, changed) = match &self.sticky {
             None => {
