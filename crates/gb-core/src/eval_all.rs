@@ -13,7 +13,7 @@ impl FeatureSet {
     /// Evaluates every feature for `user`, in payload order: the same results as
     /// [`eval_feature`](Self::eval_feature) on each key, computed in one pass that shares the
     /// per-user work (a prerequisite is evaluated once for all the features it gates). Each
-    /// feature gets its own work budget ([`MAX_EVALUATION_WORK`](crate::MAX_EVALUATION_WORK)).
+    /// feature gets its own work budget ([`MAX_EVALUATION_WORK`](crate::limits::MAX_EVALUATION_WORK)).
     pub fn eval_all<'a>(&'a self, user: &User<'a>) -> Vec<(&'a str, FeatureResult<'a>)> {
         let mut out = Vec::with_capacity(self.len());
         self.eval_all_with(user, None, &mut (), |k, r| out.push((k, r)));
