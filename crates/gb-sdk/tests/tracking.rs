@@ -467,8 +467,11 @@ async fn a_hung_or_absent_ingestor_never_slows_evaluations() {
             *time < healthy_time * 3 + Duration::from_millis(500),
             "{label}: {time:?} vs healthy {healthy_time:?}"
         );
+        // No evaluation waited on the ingestor: one that did would take at least the 500 ms
+        // request timeout. (A fixed 250 ms failed once at load average 13 from scheduling
+        // alone, with no network wait.)
         assert!(
-            *max < Duration::from_millis(250),
+            *max < Duration::from_millis(450),
             "{label}: slowest {max:?}"
         );
         // Nothing was delivered, and every loss is counted (checked above).
