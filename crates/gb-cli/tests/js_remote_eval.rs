@@ -15,9 +15,8 @@ mod common;
 mod served;
 
 use core::time::Duration;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use gb_sdk::GrowthBook;
@@ -37,41 +36,6 @@ fn js_dir() -> PathBuf {
     common::repo().join("xtask/js")
 }
 
-/// Runs `cmd` in `dir` under a time bound; its exit status and stdout.
-fn bounded(mut cmd: Command, limit: Duration) -> (bool, String, String) {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} ran longer than {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (status.success(), out.join().unwrap(), err.join().unwrap())
-}
-
 /// The pinned JS SDK in `xtask/js/node_modules`, installed with `npm ci` if missing.
 fn js_sdk() -> bool {
     let installed = js_dir().join("node_modules/@growthbook/growthbook/package.json");
@@ -87,7 +51,8 @@ fn js_sdk() -> bool {
     let mut npm = Command::new("npm");
     npm.args(["ci", "--no-audit", "--no-fund"])
         .current_dir(js_dir());
-    let (ok, _, err) = bounded(npm, Duration::from_secs(150));
+    let run = common::run_within(npm, Duration::from_secs(150));
+    let (ok, err) = (run.code == Some(0), run.stderr);
     if !ok || !version_ok(&installed) {
         missing(&format!("`npm ci` in xtask/js failed: {err}"));
         return false;
@@ -155,7 +120,8 @@ fn js_sdk_remote_eval_and_bootstrap_match_local_evaluation() {
         .arg(&bootstrap)
         .current_dir(js_dir());
     let start = Instant::now();
-    let (ok, out, err) = bounded(node, Duration::from_secs(90));
+    let run = common::run_within(node, Duration::from_secs(90));
+    let (ok, out, err) = (run.code == Some(0), run.stdout, run.stderr);
     eprintln!("JS check in {:?}: {out}", start.elapsed());
     let summary: Value = serde_json::from_str(out.trim())
         .unwrap_or_else(|_| panic!("no summary from node: {out}\n{err}"));
