@@ -4,7 +4,17 @@
 //! The host writes the payload, a feature key and the attributes (JSON) into memory from
 //! `gb_alloc` and calls `gb_eval`, which returns 1 if the feature is on, 0 if off, -1 on bad
 //! input.
+//!
+//! It is `no_std`, as a size-conscious wasm build is: `dlmalloc` (the allocator `std` uses on
+//! wasm32) as the global allocator, and a panic handler that traps, so no panic message is
+//! ever formatted (gb-core does not panic on any input; the handler is there for the linker).
 
+#![no_std]
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
 use gb_core::{FeatureSet, User};
 use serde_json::{Map, Value};
 
@@ -48,4 +58,13 @@ fn eval(payload: &[u8], key: &[u8], attributes: &[u8]) -> Option<bool> {
         fs.eval_feature(core::str::from_utf8(key).ok()?, &User::new(&attrs))
             .on(),
     )
+}
+
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+#[cfg(target_arch = "wasm32")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
 }

@@ -301,6 +301,56 @@ mod tests {
         assert_eq!(js(f64::INFINITY), "Infinity");
     }
 
+    /// The digits and exponent read from zmij are core's shortest round-trip `{:e}` digits
+    /// (the formatter this used before) for doubles across the whole range, except on exact
+    /// ties between two shortest candidates, where JS picks the even one and core rounds half
+    /// up (`String(1690060720831323.25)` is `"1690060720831323.2"` in Node).
+    #[test]
+    fn number_digits_match_core_shortest() {
+        use core::fmt::Write;
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut checked = 0;
+        for i in 0..200_000u32 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Random bit patterns, and short decimals (where ties between digits matter).
+            let x = if i % 2 == 0 {
+                f64::from_bits(state)
+            } else {
+                (state % 1_000_000) as f64 / 10f64.powi((state >> 40) as i32 % 12)
+            };
+            if !x.is_finite() || x == 0.0 {
+                continue;
+            }
+            let mut sci = String::new();
+            write!(sci, "{:e}", x.abs()).expect("format");
+            let (mant, exp) = sci.split_once('e').expect("exponent");
+            let want: String = mant.chars().filter(char::is_ascii_digit).collect();
+            let mut buf = zmij::Buffer::new();
+            let (got, e) = super::text::digits_and_exponent(buf.format_finite(x.abs()));
+            let exp: i32 = exp.parse().expect("exp");
+            if got.as_str() != want {
+                let (g, w) = (got.as_str().as_bytes(), want.as_bytes());
+                let tie = g.len() == w.len()
+                    && g[..g.len() - 1] == w[..w.len() - 1]
+                    && g[g.len() - 1] + 1 == w[w.len() - 1]
+                    && g[g.len() - 1] % 2 == 0;
+                assert!(tie, "{x:e}: {} vs {want}", got.as_str());
+            }
+            assert_eq!(e, exp, "{x:e}");
+            checked += 1;
+        }
+        assert!(checked > 150_000);
+        assert_eq!(js(5e-324), "5e-324");
+        assert_eq!(js(1.7976931348623157e308), "1.7976931348623157e+308");
+        assert_eq!(js(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(js(1e-7), "1e-7");
+        assert_eq!(js(123.456e-10), "1.23456e-8");
+        assert_eq!(js(1.5e300), "1.5e+300");
+        assert_eq!(js(1690060720831323.25), "1690060720831323.2");
+    }
+
     #[test]
     fn strings_convert_to_numbers_like_javascript() {
         assert_eq!(string_to_number(" 12 "), 12.0);

@@ -59,16 +59,10 @@ pub fn write_js_number<W: Write>(w: &mut W, x: f64) -> fmt::Result {
     if x < 0.0 {
         w.write_str("-")?;
     }
-    // Shortest round-trip digits and exponent from `{:e}`: "d.ddde±x".
-    let mut sci = StackStr::new();
-    write!(sci, "{:e}", x.abs())?;
-    let s = sci.as_str();
-    let (mant, exp) = s.split_once('e').unwrap_or((s, "0"));
-    let e: i32 = exp.parse().unwrap_or(0);
-    let mut digits = StackStr::new();
-    for c in mant.chars().filter(char::is_ascii_digit) {
-        digits.write_char(c)?;
-    }
+    // Shortest round-trip digits (as JS picks them: the closest of the shortest) and the
+    // decimal exponent, read back from zmij's text ("123.45", "0.00012", "1.5e-7", ...).
+    let mut buf = zmij::Buffer::new();
+    let (digits, e) = digits_and_exponent(buf.format_finite(x.abs()));
     let d = digits.as_str();
     let k = i32::try_from(d.len()).unwrap_or(i32::MAX);
     let n = e + 1;
@@ -99,6 +93,40 @@ pub fn write_js_number<W: Write>(w: &mut W, x: f64) -> fmt::Result {
         let sign = if n - 1 < 0 { '-' } else { '+' };
         write!(w, "e{}{}", sign, (n - 1).abs())
     }
+}
+
+/// The significant digits of a positive decimal numeral ("123.45", "0.00012", "1.5e-7", as
+/// zmij writes them) without leading or trailing zeros, and the exponent `e` such that the
+/// value is `d.ddd × 10^e`.
+pub(super) fn digits_and_exponent(s: &str) -> (StackStr, i32) {
+    let (mant, exp) = s.split_once(['e', 'E']).unwrap_or((s, "0"));
+    let mut e: i32 = exp.parse().unwrap_or(0);
+    let mut digits = StackStr::new();
+    let mut int_digits = 0i32;
+    let mut seen_point = false;
+    for b in mant.bytes() {
+        match b {
+            b'.' => seen_point = true,
+            b'0' if digits.len == 0 => {
+                // A leading zero: after the point it moves the exponent down.
+                if seen_point {
+                    e -= 1;
+                }
+            }
+            b'0'..=b'9' => {
+                if !seen_point {
+                    int_digits += 1;
+                }
+                // At most 17 significant digits: always fits.
+                let _ = digits.write_char(char::from(b));
+            }
+            _ => {}
+        }
+    }
+    while digits.len > 1 && digits.buf[digits.len - 1] == b'0' {
+        digits.len -= 1;
+    }
+    (digits, e + int_digits - 1)
 }
 
 /// Writes `String(value)` (JavaScript `ToString`) of a JSON value into `w`: strings as they
