@@ -215,7 +215,7 @@ fn is_version_below(suffix: &str, min: f64) -> bool {
     let canonical = !suffix.is_empty()
         && suffix.bytes().all(|b| b.is_ascii_digit())
         && (suffix == "0" || !suffix.starts_with('0'));
-    canonical && suffix.len() <= 15 && suffix.parse::<f64>().is_ok_and(|i| i < min)
+    canonical && suffix.len() <= 15 && suffix.parse::<u64>().is_ok_and(|i| (i as f64) < min)
 }
 
 /// The reference `toString(hashValue)` for sticky-bucket documents: strings as they are,

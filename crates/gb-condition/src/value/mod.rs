@@ -4,6 +4,7 @@
 
 use alloc::string::String;
 use core::cmp::Ordering;
+use core::fmt::Write;
 
 use serde_json::{Map, Value};
 
@@ -218,10 +219,47 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
     if !is_decimal_literal(body.as_bytes()) {
         return f64::NAN;
     }
-    match body.parse::<f64>() {
-        Ok(v) => sign * v,
-        Err(_) => f64::NAN,
+    sign * parse_decimal(body)
+}
+
+/// The value of a JS decimal literal (`is_decimal_literal`), correctly rounded, with
+/// serde_json's float parser (the one payloads are read with; core's `str::parse::<f64>` would
+/// add a second parser and its 20 KB power-of-five table to small builds). JSON spells a
+/// literal more strictly (`0.5` for `.5` or `00.5`, `5` for `5.`), so such a literal is
+/// respelled first, on the stack unless it is longer than 128 bytes.
+fn parse_decimal(body: &str) -> f64 {
+    let int_len = body.bytes().take_while(u8::is_ascii_digit).count();
+    let (int, rest) = body.split_at(int_len);
+    // One digit before the point: "007" is "7"; "00" and "" are "0".
+    let int = match int.trim_start_matches('0') {
+        "" => "0",
+        digits => digits,
+    };
+    // A point with no digit after it goes: "5." and "5.e3" are "5" and "5e3".
+    let tail = match rest.strip_prefix('.') {
+        Some(r) if !r.starts_with(|c: char| c.is_ascii_digit()) => r,
+        _ => rest,
+    };
+    let parse = |s: &str| match s.parse::<serde_json::Number>() {
+        Ok(n) => n.as_f64().unwrap_or(f64::NAN),
+        // A valid literal is refused only for a magnitude past f64::MAX: JS says Infinity.
+        Err(_) => f64::INFINITY,
+    };
+    if int.len() == int_len && tail.len() == rest.len() {
+        return parse(body);
     }
+    let mut stack = StackStr::new();
+    if stack
+        .write_str(int)
+        .and_then(|()| stack.write_str(tail))
+        .is_ok()
+    {
+        return parse(stack.as_str());
+    }
+    let mut heap = String::with_capacity(int.len() + tail.len());
+    heap.push_str(int);
+    heap.push_str(tail);
+    parse(&heap)
 }
 
 /// `digits [. digits] [e [+-] digits]` or `. digits [...]` (the StrUnsignedDecimalLiteral grammar).
@@ -277,7 +315,9 @@ fn is_js_whitespace(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
     use alloc::string::ToString;
+    use alloc::vec::Vec;
 
     fn js(x: f64) -> String {
         let mut s = String::new();
@@ -328,7 +368,7 @@ mod tests {
             let (mant, exp) = sci.split_once('e').expect("exponent");
             let want: String = mant.chars().filter(char::is_ascii_digit).collect();
             let mut buf = zmij::Buffer::new();
-            let (got, e) = super::text::digits_and_exponent(buf.format_finite(x.abs()));
+            let (got, e) = text::digits_and_exponent(buf.format_finite(x.abs()));
             let exp: i32 = exp.parse().expect("exp");
             if got.as_str() != want {
                 let (g, w) = (got.as_str().as_bytes(), want.as_bytes());
@@ -362,6 +402,78 @@ mod tests {
         assert!(string_to_number("12abc").is_nan());
         assert!(string_to_number("inf").is_nan());
         assert!(string_to_number("-0x10").is_nan());
+    }
+
+    /// serde_json's parser, after respelling, reads every JS decimal literal as core's
+    /// correctly rounded `parse::<f64>` does (JS `Number(s)`), whatever its spelling.
+    #[test]
+    fn decimal_literals_parse_like_core() {
+        let fixed = [
+            "0",
+            "00",
+            "007",
+            "0.5",
+            ".5",
+            "00.5",
+            "5.",
+            "5.e3",
+            ".5e-3",
+            "1e400",
+            "1e-400",
+            "2.4703282292062328e-324",
+            "2.4703282292062327e-324",
+            "1.7976931348623158e308",
+            "1.7976931348623159e308",
+            "9007199254740993",
+            "18446744073709551616",
+            "123456789012345678901234567890",
+            "0.000000000000000000000000000000000001e36",
+            "4.9406564584124654e-324",
+            "1E5",
+            "1e+5",
+            "000000000000000000000000000001.5",
+        ];
+        let mut cases: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let r = next();
+            let mut s = String::new();
+            for _ in 0..(r % 4) {
+                s.push('0');
+            }
+            for _ in 0..((r >> 8) % 20) {
+                s.push(char::from(b'0' + (next() % 10) as u8));
+            }
+            if r >> 16 & 1 == 1 {
+                s.push('.');
+                for _ in 0..((r >> 20) % 25) {
+                    s.push(char::from(b'0' + (next() % 10) as u8));
+                }
+            }
+            if r >> 17 & 1 == 1 {
+                s.push('e');
+                s.push_str(["", "+", "-"][(r >> 30) as usize % 3]);
+                s.push_str(&((r >> 40) % 340).to_string());
+            }
+            cases.push(s);
+        }
+        // Long literals take the heap path.
+        cases.push(format!(".{}1e200", "0".repeat(300)));
+        cases.push(format!("{}.", "9".repeat(400)));
+        for s in &cases {
+            if !is_decimal_literal(s.as_bytes()) {
+                continue;
+            }
+            let want: f64 = s.parse().expect("core parses a decimal literal");
+            let got = string_to_number(s);
+            assert_eq!(got.to_bits(), want.to_bits(), "{s}");
+        }
     }
 
     #[test]
