@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::regex::{JsRegex, RegexBudget, RegexError};
 use crate::sets::{AllIndex, INDEX_FROM, Item};
+use crate::sort::sort_unstable_by;
 use crate::value::{Prim, V, array_index_key, with_js_string, write_js_json};
 use crate::version::padded_owned;
 use crate::warning::{Warning, WarningKind};
@@ -158,9 +159,9 @@ impl ValueSet {
                 Value::Array(_) | Value::Object(_) => {}
             }
         }
-        s.strs.sort_unstable();
+        sort_unstable_by(&mut s.strs, |a, b| a < b);
         s.strs.dedup();
-        s.nums.sort_unstable_by(f64::total_cmp);
+        sort_unstable_by(&mut s.nums, |a, b| a.total_cmp(b).is_lt());
         s.nums.dedup();
         s
     }
@@ -242,9 +243,21 @@ impl Compiler<'_> {
         let mut clauses = Vec::with_capacity(map.len());
         // JS `Object.entries` order: integer-like keys ascending, then insertion order. It
         // decides which clause short-circuits before a shape JS throws on.
-        let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-        entries.sort_by_key(|(k, _)| array_index_key(k).map_or(1u64 << 32, u64::from));
-        for (k, val) in entries {
+        // Every key is distinct (other keys sort after 2^32 in insertion order), so an
+        // unstable sort keeps insertion order.
+        let mut entries: Vec<(u64, &String, &Value)> = map
+            .iter()
+            .enumerate()
+            .map(|(i, (k, v))| {
+                (
+                    array_index_key(k).map_or((1 << 32) + i as u64, u64::from),
+                    k,
+                    v,
+                )
+            })
+            .collect();
+        sort_unstable_by(&mut entries, |a, b| a.0 < b.0);
+        for (_, k, val) in entries {
             let c = match k.as_str() {
                 "$or" => Clause::Or(self.cond_list(k, val, depth)?),
                 "$nor" => Clause::Nor(self.cond_list(k, val, depth)?),

@@ -223,7 +223,7 @@ fn disable_loops_and_long_chains(
                     }
                 });
             }
-            c.sort_unstable();
+            crate::sort::sort_unstable_by(&mut c, |a, b| a < b);
             c.dedup();
             c
         })

@@ -69,6 +69,7 @@ pub mod graph;
 mod groups;
 mod regex;
 mod sets;
+pub mod sort;
 mod value;
 mod version;
 mod warning;

@@ -82,7 +82,7 @@ impl AllIndex {
             let next = ix.strs.len();
             ix.strs.entry(s).or_insert(next);
         }
-        nums.sort_unstable_by(f64::total_cmp);
+        crate::sort::sort_unstable_by(&mut nums, |a, b| a.total_cmp(b).is_lt());
         nums.dedup();
         ix.nums = nums.into_boxed_slice();
         ix.others = others.into_boxed_slice();

@@ -41,7 +41,7 @@ pub(crate) fn heights(
                 None => leaf = true,
             }
         }
-        c.sort_unstable();
+        gb_condition::sort::sort_unstable_by(&mut c, |a, b| a < b);
         c.dedup();
         children.push(c);
         leaf_edge.push(leaf);

@@ -318,7 +318,7 @@ fn write_js_json_map<W: Write>(w: &mut W, m: &Map<String, Value>) -> fmt::Result
             .iter()
             .filter_map(|(k, v)| array_index_key(k).map(|i| (i, k.as_str(), v)))
             .collect();
-        ints.sort_unstable_by_key(|e| e.0);
+        crate::sort::sort_unstable_by(&mut ints, |a, b| a.0 < b.0);
         for (_, k, v) in ints {
             entry(w, k, v)?;
         }
