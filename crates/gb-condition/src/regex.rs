@@ -1,13 +1,15 @@
 //! JavaScript regular expressions on a linear-time engine with bounded compile cost.
 //!
-//! Patterns are translated from JavaScript syntax (no `u` flag) to `regex-automata` syntax
-//! once, when a condition is compiled: `\d`, `\w`, `\b` and `\s` are JavaScript's explicit
-//! classes (no Unicode property table is needed), `.` excludes every JavaScript line
-//! terminator, a `{` that is not a quantifier is a literal, and so on. Lookaround and
+//! Patterns are parsed as JavaScript reads them (no `u` flag, with the web-compatibility
+//! grammar of Annex B: UTF-16 units, legacy octal and identity escapes, a `{` that is not a
+//! quantifier is a literal, ASCII `\d \w \b`, JavaScript's `\s`, `.` excluding every line
+//! terminator) by our own parser, once, when a condition is compiled. Lookaround and
 //! backreferences cannot run in linear time; such a pattern is reported as
 //! [`RegexError::Unsupported`] and the condition holding it fails closed.
 //!
-//! A pattern compiles to a Thompson NFA (at most [`REGEX_SIZE_LIMIT`] bytes, so compile time is
+//! A pattern compiles to a Thompson NFA, built directly with `regex-automata`'s NFA builder
+//! (no regex syntax crate, no Unicode tables beyond `core`'s case mapping; at most
+//! [`REGEX_SIZE_LIMIT`] bytes, so compile time is
 //! bounded per pattern) and matches with a lazy DFA: states are built while matching, into a
 //! cache of at most [`REGEX_CACHE_LIMIT`] bytes that is cleared and refilled when full, so
 //! matching stays linear in the haystack (times the NFA size) whatever the pattern. Every
@@ -19,19 +21,24 @@
 //! matching allocates nothing; two evaluations of one pattern at the same instant allocate a
 //! second cache once, which the pool then keeps.
 //!
-//! JavaScript without the `u` flag matches UTF-16 code units, and its `i` flag compares
-//! `Canonicalize(ch)` rather than Unicode case folding. Where the two engines differ
-//! (characters outside the BMP; with `i`, the few characters Unicode folds together but JS
-//! does not) the translated pattern and, when it holds such a character, the haystack spell
-//! those characters as private placeholder code points (see `translate::to_units`); a haystack
-//! without them is matched as it is, without allocating.
+//! JavaScript without the `u` flag matches UTF-16 code units: characters outside the BMP are
+//! spelled as two placeholder code points in the pattern and, when it holds such a character,
+//! in the haystack (see `units`); a haystack without them is matched as it is, without
+//! allocating. Its `i` flag compares `Canonicalize(ch)` (see `fold`): a literal or class
+//! matches every unit with the same canonical form, computed from `core`'s case mapping.
 //!
 //! Without the `regex` cargo feature there is no engine: [`JsRegex::new`] returns
 //! [`RegexError::Disabled`] and conditions using `$regex` fail closed with a warning.
 
 mod budget;
 #[cfg(feature = "regex")]
-mod translate;
+mod fold;
+#[cfg(feature = "regex")]
+mod nfa;
+#[cfg(feature = "regex")]
+mod parse;
+#[cfg(feature = "regex")]
+mod units;
 
 use alloc::string::String;
 
@@ -83,8 +90,6 @@ impl core::fmt::Display for RegexError {
 pub struct JsRegex {
     #[cfg(feature = "regex")]
     engine: alloc::boxed::Box<engine::Engine>,
-    #[cfg(feature = "regex")]
-    case_insensitive: bool,
     #[cfg(not(feature = "regex"))]
     never: core::convert::Infallible,
 }
@@ -116,11 +121,10 @@ impl JsRegex {
     ) -> Result<JsRegex, RegexError> {
         #[cfg(feature = "regex")]
         {
-            let pattern = translate::translate(js, case_insensitive)?;
-            let engine = engine::Engine::new(&pattern, case_insensitive, budget)?;
+            let pattern = parse::parse(js, case_insensitive)?;
+            let engine = engine::Engine::new(&pattern, budget)?;
             Ok(JsRegex {
                 engine: alloc::boxed::Box::new(engine),
-                case_insensitive,
             })
         }
         #[cfg(not(feature = "regex"))]
@@ -134,9 +138,8 @@ impl JsRegex {
     pub fn is_match(&self, haystack: &str) -> bool {
         #[cfg(feature = "regex")]
         {
-            if translate::needs_units(haystack, self.case_insensitive) {
-                let units = translate::to_units(haystack, self.case_insensitive);
-                return self.engine.is_match(&units);
+            if units::needs_units(haystack) {
+                return self.engine.is_match(&units::to_units(haystack));
             }
             self.engine.is_match(haystack)
         }
@@ -166,11 +169,10 @@ mod engine {
     use alloc::format;
 
     use regex_automata::hybrid::dfa::{Cache, DFA};
-    use regex_automata::nfa::thompson;
     use regex_automata::util::pool::Pool;
-    use regex_automata::util::syntax;
     use regex_automata::{Input, MatchKind};
 
+    use super::parse::Node;
     use super::{REGEX_CACHE_LIMIT, REGEX_SIZE_LIMIT, RegexBudget, RegexError};
 
     type MakeCache = Box<dyn Fn() -> Cache + Send + Sync>;
@@ -184,11 +186,7 @@ mod engine {
     }
 
     impl Engine {
-        pub(super) fn new(
-            pattern: &str,
-            case_insensitive: bool,
-            budget: &mut RegexBudget,
-        ) -> Result<Engine, RegexError> {
+        pub(super) fn new(pattern: &Node, budget: &mut RegexBudget) -> Result<Engine, RegexError> {
             let left = budget.remaining();
             if left < REGEX_CACHE_LIMIT {
                 return Err(RegexError::OverBudget { remaining: left });
@@ -196,28 +194,17 @@ mod engine {
             // The NFA may use what the budget has left after its cache, up to the
             // per-pattern limit; a failure on the limit is charged the limit (the work done).
             let limit = REGEX_SIZE_LIMIT.min(left - REGEX_CACHE_LIMIT);
-            let syn = syntax::Config::new()
-                .case_insensitive(case_insensitive)
-                .nest_limit(64);
-            let nfa = thompson::Compiler::new()
-                .syntax(syn)
-                .configure(
-                    thompson::Config::new()
-                        .nfa_size_limit(Some(limit))
-                        .which_captures(thompson::WhichCaptures::None),
-                )
-                .build(pattern)
-                .map_err(|e| {
-                    budget.charge(limit);
-                    match e.size_limit() {
-                        // Cut short by what the payload had left, not by the pattern limit.
-                        Some(_) if limit < REGEX_SIZE_LIMIT => {
-                            RegexError::OverBudget { remaining: left }
-                        }
-                        Some(limit) => RegexError::TooLarge { limit },
-                        None => RegexError::Invalid(format!("{e}")),
+            let nfa = super::nfa::build(pattern, limit).map_err(|e| {
+                budget.charge(limit);
+                match e.size_limit() {
+                    // Cut short by what the payload had left, not by the pattern limit.
+                    Some(_) if limit < REGEX_SIZE_LIMIT => {
+                        RegexError::OverBudget { remaining: left }
                     }
-                })?;
+                    Some(limit) => RegexError::TooLarge { limit },
+                    None => RegexError::Invalid(format!("{e}")),
+                }
+            })?;
             let dfa = DFA::builder()
                 .configure(
                     DFA::config()

@@ -1,0 +1,250 @@
+//! A parsed pattern ([`Node`]) as a Thompson NFA over UTF-8 bytes, built with
+//! `regex-automata`'s NFA builder (no regex syntax crate).
+//!
+//! The haystack is UTF-8, with each UTF-16 surrogate (the halves of a character outside the
+//! BMP) spelled as a placeholder code point ([`super::units`]); so a set of UTF-16 units
+//! becomes a set of code points, and that a set of UTF-8 byte sequences.
+
+use alloc::vec::Vec;
+
+use regex_automata::nfa::thompson::{BuildError, Builder, NFA, Transition};
+use regex_automata::util::look::Look;
+use regex_automata::util::primitives::StateID;
+
+use super::parse::{Assertion, Node, normalize};
+use super::units::placeholder;
+
+/// Builds the NFA of `node`, failing past `size_limit` bytes.
+pub(super) fn build(node: &Node, size_limit: usize) -> Result<NFA, BuildError> {
+    let mut b = Builder::new();
+    b.set_size_limit(Some(size_limit))?;
+    b.start_pattern()?;
+    let (start, end) = compile(&mut b, node)?;
+    let matched = b.add_match()?;
+    b.patch(end, matched)?;
+    b.finish_pattern(start)?;
+    // Unanchored searches start with any bytes: `(?s-u:.)*?` before the pattern.
+    let unanchored = b.add_union(Vec::new())?;
+    b.patch(unanchored, start)?;
+    let any = b.add_range(Transition {
+        start: 0,
+        end: 255,
+        next: unanchored,
+    })?;
+    b.patch(unanchored, any)?;
+    b.build(start, unanchored)
+}
+
+/// Adds `node`; returns its entry state and its exit (an empty state to patch onward).
+fn compile(b: &mut Builder, node: &Node) -> Result<(StateID, StateID), BuildError> {
+    match node {
+        Node::Set(units) => set(b, units),
+        Node::Assert(a) => {
+            let end = b.add_empty()?;
+            let look = match a {
+                Assertion::Start => Look::Start,
+                Assertion::End => Look::End,
+                Assertion::WordBoundary => Look::WordAscii,
+                Assertion::NotWordBoundary => Look::WordAsciiNegate,
+            };
+            Ok((b.add_look(end, look)?, end))
+        }
+        Node::Concat(items) => {
+            let start = b.add_empty()?;
+            let mut end = start;
+            for item in items {
+                let (s, e) = compile(b, item)?;
+                b.patch(end, s)?;
+                end = e;
+            }
+            Ok((start, end))
+        }
+        Node::Alternation(alternatives) => {
+            let start = b.add_union(Vec::new())?;
+            let end = b.add_empty()?;
+            for alternative in alternatives {
+                let (s, e) = compile(b, alternative)?;
+                b.patch(start, s)?;
+                b.patch(e, end)?;
+            }
+            Ok((start, end))
+        }
+        Node::Repeat { node, min, max } => {
+            let start = b.add_empty()?;
+            let mut end = start;
+            // The size limit ends a huge count long before the count does.
+            for _ in 0..*min {
+                let (s, e) = compile(b, node)?;
+                b.patch(end, s)?;
+                end = e;
+            }
+            let exit = b.add_empty()?;
+            match max {
+                None => {
+                    let lp = b.add_union(Vec::new())?;
+                    b.patch(end, lp)?;
+                    let (s, e) = compile(b, node)?;
+                    b.patch(lp, s)?;
+                    b.patch(e, lp)?;
+                    b.patch(lp, exit)?;
+                }
+                Some(max) => {
+                    for _ in *min..*max {
+                        let optional = b.add_union(Vec::new())?;
+                        b.patch(end, optional)?;
+                        let (s, e) = compile(b, node)?;
+                        b.patch(optional, s)?;
+                        b.patch(optional, exit)?;
+                        end = e;
+                    }
+                    b.patch(end, exit)?;
+                }
+            }
+            Ok((start, exit))
+        }
+    }
+}
+
+/// One unit of `units`: an alternation of UTF-8 byte sequences.
+fn set(b: &mut Builder, units: &[(u16, u16)]) -> Result<(StateID, StateID), BuildError> {
+    let start = b.add_union(Vec::new())?;
+    let end = b.add_empty()?;
+    let mut result = Ok(());
+    for (lo, hi) in code_point_ranges(units) {
+        utf8_sequences(lo, hi, &mut |seq| {
+            if result.is_err() {
+                return;
+            }
+            result = (|| {
+                let mut next = end;
+                for &(blo, bhi) in seq.iter().rev() {
+                    next = b.add_range(Transition {
+                        start: blo,
+                        end: bhi,
+                        next,
+                    })?;
+                }
+                b.patch(start, next)
+            })();
+        });
+    }
+    result?;
+    Ok((start, end))
+}
+
+/// The code points standing for the units `units`: a surrogate is its placeholder.
+fn code_point_ranges(units: &[(u16, u16)]) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    for (lo, hi) in normalize(units) {
+        let (lo, hi) = (u32::from(lo), u32::from(hi));
+        if lo < 0xD800 {
+            out.push((lo, hi.min(0xD7FF)));
+        }
+        if lo <= 0xDFFF && hi >= 0xD800 {
+            out.push((
+                placeholder(lo.max(0xD800) as u16),
+                placeholder(hi.min(0xDFFF) as u16),
+            ));
+        }
+        if hi > 0xDFFF {
+            out.push((lo.max(0xE000), hi));
+        }
+    }
+    out
+}
+
+/// Calls `f` with byte-range sequences whose UTF-8 strings are exactly the encodings of the
+/// code points `lo..=hi` (which holds no surrogate).
+fn utf8_sequences(lo: u32, hi: u32, f: &mut impl FnMut(&[(u8, u8)])) {
+    let mut stack = alloc::vec![(lo, hi)];
+    while let Some((start, mut end)) = stack.pop() {
+        'split: loop {
+            // One encoded length at a time.
+            for max in [0x7F, 0x7FF, 0xFFFF] {
+                if start <= max && max < end {
+                    stack.push((max + 1, end));
+                    end = max;
+                    continue 'split;
+                }
+            }
+            if end <= 0x7F {
+                f(&[(start as u8, end as u8)]);
+                break;
+            }
+            // Then until every byte after the first spans whole continuation ranges.
+            for i in 1..4 {
+                let m = (1u32 << (6 * i)) - 1;
+                if start & !m != end & !m {
+                    if start & m != 0 {
+                        stack.push(((start | m) + 1, end));
+                        end = start | m;
+                        continue 'split;
+                    }
+                    if end & m != m {
+                        stack.push((end & !m, end));
+                        end = (end & !m) - 1;
+                        continue 'split;
+                    }
+                }
+            }
+            let (mut a, mut z) = ([0u8; 4], [0u8; 4]);
+            let (Some(s), Some(e)) = (char::from_u32(start), char::from_u32(end)) else {
+                break;
+            };
+            let n = s.encode_utf8(&mut a).len();
+            e.encode_utf8(&mut z);
+            let mut seq = [(0u8, 0u8); 4];
+            for k in 0..n {
+                seq[k] = (a[k], z[k]);
+            }
+            f(&seq[..n]);
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(seqs: &[Vec<(u8, u8)>], c: char) -> bool {
+        let mut buf = [0u8; 4];
+        let bytes = c.encode_utf8(&mut buf).as_bytes();
+        seqs.iter().any(|s| {
+            s.len() == bytes.len()
+                && s.iter()
+                    .zip(bytes)
+                    .all(|(&(lo, hi), b)| lo <= *b && *b <= hi)
+        })
+    }
+
+    /// The sequences of a range match exactly its code points, for ranges across every
+    /// boundary of the encoding.
+    #[test]
+    fn utf8_sequences_match_exactly_the_range() {
+        let edges = [
+            0, 1, 0x7F, 0x80, 0x7FF, 0x800, 0xFFF, 0x1000, 0xD7FF, 0xE000, 0xFFFF, 0x10000,
+            0x3FFFF, 0x40000, 0xF0000, 0xF07FF, 0x10FFFF,
+        ];
+        for &lo in &edges {
+            for &hi in &edges {
+                if lo > hi || (lo <= 0xDFFF && hi >= 0xD800) {
+                    continue;
+                }
+                let mut seqs = Vec::new();
+                utf8_sequences(lo, hi, &mut |s| seqs.push(s.to_vec()));
+                for probe in edges.iter().flat_map(|&e| [e.saturating_sub(1), e, e + 1]) {
+                    if let Some(c) = char::from_u32(probe) {
+                        let want = (lo..=hi).contains(&probe);
+                        assert_eq!(matches(&seqs, c), want, "{lo:x}-{hi:x} at {probe:x}");
+                    }
+                }
+            }
+        }
+        let mut seqs = Vec::new();
+        utf8_sequences(0x61, 0x3042, &mut |s| seqs.push(s.to_vec()));
+        for c in '\0'..='\u{ffff}' {
+            assert_eq!(matches(&seqs, c), ('a'..='\u{3042}').contains(&c));
+        }
+    }
+}
