@@ -23,15 +23,13 @@ pub(super) fn build(node: &Node, size_limit: usize) -> Result<NFA, BuildError> {
     let matched = b.add_match()?;
     b.patch(end, matched)?;
     b.finish_pattern(start)?;
-    // Unanchored searches start with any bytes: `(?s-u:.)*?` before the pattern.
+    // Unanchored searches start after any characters: `(?s:.)*?` before the pattern. Whole
+    // characters, not bytes: a search never starts inside one, where `\B` would hold.
     let unanchored = b.add_union(Vec::new())?;
     b.patch(unanchored, start)?;
-    let any = b.add_range(Transition {
-        start: 0,
-        end: 255,
-        next: unanchored,
-    })?;
+    let (any, any_end) = code_points(&mut b, &[(0, 0xD7FF), (0xE000, 0x10FFFF)])?;
     b.patch(unanchored, any)?;
+    b.patch(any_end, unanchored)?;
     b.build(start, unanchored)
 }
 
@@ -105,12 +103,17 @@ fn compile(b: &mut Builder, node: &Node) -> Result<(StateID, StateID), BuildErro
     }
 }
 
-/// One unit of `units`: an alternation of UTF-8 byte sequences.
+/// One unit of `units`.
 fn set(b: &mut Builder, units: &[(u16, u16)]) -> Result<(StateID, StateID), BuildError> {
+    code_points(b, &code_point_ranges(units))
+}
+
+/// One code point of `ranges`: an alternation of UTF-8 byte sequences.
+fn code_points(b: &mut Builder, ranges: &[(u32, u32)]) -> Result<(StateID, StateID), BuildError> {
     let start = b.add_union(Vec::new())?;
     let end = b.add_empty()?;
     let mut result = Ok(());
-    for (lo, hi) in code_point_ranges(units) {
+    for &(lo, hi) in ranges {
         utf8_sequences(lo, hi, &mut |seq| {
             if result.is_err() {
                 return;

@@ -103,17 +103,44 @@ pub(super) fn normalize(set: &[(u16, u16)]) -> Vec<(u16, u16)> {
 /// Parses a JavaScript pattern (`i` flag when `ci`).
 pub(super) fn parse(pattern: &str, ci: bool) -> Result<Node, RegexError> {
     let units: Vec<u16> = pattern.encode_utf16().collect();
+    // With a named group anywhere, `\k` must be a named backreference (Annex B's `[+N]`).
+    let named_groups = has_named_group(&units);
     let mut p = Parser {
         s: &units,
         i: 0,
         ci,
         depth: 0,
+        named_groups,
     };
     let node = p.disjunction()?;
     if p.i < p.s.len() {
         return Err(invalid("unmatched ')'"));
     }
     Ok(node)
+}
+
+/// Whether the pattern has a `(?<name>` group (outside classes and escapes).
+fn has_named_group(s: &[u16]) -> bool {
+    let (mut i, mut in_class) = (0, false);
+    while let Some(&u) = s.get(i) {
+        match ascii(u) {
+            Some(b'\\') => i += 1,
+            Some(b'[') => in_class = true,
+            Some(b']') => in_class = false,
+            Some(b'(') if !in_class => {
+                if is(s.get(i + 1).copied(), b'?')
+                    && is(s.get(i + 2).copied(), b'<')
+                    && !is(s.get(i + 3).copied(), b'=')
+                    && !is(s.get(i + 3).copied(), b'!')
+                {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 fn invalid(why: &str) -> RegexError {
@@ -125,6 +152,7 @@ struct Parser<'a> {
     i: usize,
     ci: bool,
     depth: usize,
+    named_groups: bool,
 }
 
 /// One member of a class: a unit, or a set (`\d`, `\s`, ...).
@@ -351,8 +379,12 @@ impl Parser<'_> {
         };
         match ascii(u) {
             Some(b'1'..=b'9') => Err(RegexError::Unsupported(String::from("backreference"))),
-            Some(b'k') if is(self.peek_at(1), b'<') => {
-                Err(RegexError::Unsupported(String::from("named backreference")))
+            Some(b'k') if self.named_groups => {
+                if is(self.peek_at(1), b'<') {
+                    Err(RegexError::Unsupported(String::from("named backreference")))
+                } else {
+                    Err(invalid("invalid named reference"))
+                }
             }
             Some(b'd' | b'D' | b's' | b'S' | b'w' | b'W') => {
                 self.i += 1;
@@ -518,6 +550,7 @@ impl Parser<'_> {
                 self.i += 1;
                 ClassAtom::Unit(e)
             }
+            Some(b'k') if self.named_groups => return Err(invalid("invalid escape")),
             _ => ClassAtom::Unit(self.character_escape(true)),
         })
     }
