@@ -8,6 +8,8 @@
 //! Needs `node` on the PATH: without it the test says so and passes, except under
 //! `CI=true`, where it fails.
 
+#![cfg(feature = "regex")]
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
