@@ -23,14 +23,36 @@ pub(super) fn build(node: &Node, size_limit: usize) -> Result<NFA, BuildError> {
     let matched = b.add_match()?;
     b.patch(end, matched)?;
     b.finish_pattern(start)?;
-    // Unanchored searches start after any characters: `(?s:.)*?` before the pattern. Whole
-    // characters, not bytes: a search never starts inside one, where `\B` would hold.
+    // Unanchored searches start after any bytes: `(?s-u:.)*?` before the pattern. Starting
+    // inside a character changes nothing (no set matches from a continuation byte, `\b`
+    // needs an ASCII word byte beside it), except for `\B`, which holds between two
+    // continuation bytes: with `\B` the prefix skips whole characters, `(?s:.)*?` (more
+    // states, so only then).
     let unanchored = b.add_union(Vec::new())?;
     b.patch(unanchored, start)?;
-    let (any, any_end) = code_points(&mut b, &[(0, 0xD7FF), (0xE000, 0x10FFFF)])?;
+    let (any, any_end) = if has_not_word_boundary(node) {
+        code_points(&mut b, &[(0, 0xD7FF), (0xE000, 0x10FFFF)])?
+    } else {
+        let end = b.add_empty()?;
+        let any = b.add_range(Transition {
+            start: 0,
+            end: 255,
+            next: end,
+        })?;
+        (any, end)
+    };
     b.patch(unanchored, any)?;
     b.patch(any_end, unanchored)?;
     b.build(start, unanchored)
+}
+
+fn has_not_word_boundary(node: &Node) -> bool {
+    match node {
+        Node::Assert(a) => *a == Assertion::NotWordBoundary,
+        Node::Set(_) => false,
+        Node::Concat(v) | Node::Alternation(v) => v.iter().any(has_not_word_boundary),
+        Node::Repeat { node, .. } => has_not_word_boundary(node),
+    }
 }
 
 /// Adds `node`; returns its entry state and its exit (an empty state to patch onward).
