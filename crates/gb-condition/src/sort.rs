@@ -81,7 +81,7 @@ mod tests {
         let mut calls = 0u32;
         sort_unstable_by(&mut v, |_, _| {
             calls += 1;
-            calls % 3 == 0
+            calls.is_multiple_of(3)
         });
         v.sort_unstable();
         assert_eq!(v, (0..200).collect::<Vec<_>>());

@@ -127,14 +127,14 @@ fn has_named_group(s: &[u16]) -> bool {
             Some(b'\\') => i += 1,
             Some(b'[') => in_class = true,
             Some(b']') => in_class = false,
-            Some(b'(') if !in_class => {
-                if is(s.get(i + 1).copied(), b'?')
+            Some(b'(')
+                if !in_class
+                    && is(s.get(i + 1).copied(), b'?')
                     && is(s.get(i + 2).copied(), b'<')
                     && !is(s.get(i + 3).copied(), b'=')
-                    && !is(s.get(i + 3).copied(), b'!')
-                {
-                    return true;
-                }
+                    && !is(s.get(i + 3).copied(), b'!') =>
+            {
+                return true;
             }
             _ => {}
         }

@@ -388,7 +388,11 @@ mod tests {
         assert_eq!(js(1e-7), "1e-7");
         assert_eq!(js(123.456e-10), "1.23456e-8");
         assert_eq!(js(1.5e300), "1.5e+300");
-        assert_eq!(js(1690060720831323.25), "1690060720831323.2");
+        // 1690060720831323.25 exactly, half-way between ...323.2 and ...323.3.
+        assert_eq!(
+            js(f64::from_bits(0x4318_0467_b3a7_ed6d)),
+            "1690060720831323.2"
+        );
     }
 
     #[test]

@@ -107,12 +107,9 @@ pub(super) fn digits_and_exponent(s: &str) -> (StackStr, i32) {
     for b in mant.bytes() {
         match b {
             b'.' => seen_point = true,
-            b'0' if digits.len == 0 => {
-                // A leading zero: after the point it moves the exponent down.
-                if seen_point {
-                    e -= 1;
-                }
-            }
+            // A leading zero: after the point it moves the exponent down.
+            b'0' if digits.len == 0 && seen_point => e -= 1,
+            b'0' if digits.len == 0 => {}
             b'0'..=b'9' => {
                 if !seen_point {
                     int_digits += 1;
