@@ -2,7 +2,9 @@
 # gb-core's footprint (issue 18), as the README reports it:
 #
 #   bash .ci/size.sh wasm       # wasm32 cdylib (load a payload, evaluate one feature), with and
-#                               # without the `regex` feature: bytes and gzipped bytes
+#                               # without the `regex` feature: bytes and gzipped bytes, raw and
+#                               # after binaryen's wasm-opt -Oz (from npm, if npm is there);
+#                               # fails if the raw default build is over 400,000 bytes
 #   bash .ci/size.sh firmware   # thumbv7em-none-eabihf firmware: flash (text + rodata + data
 #                               # image) and, under QEMU (mps2-an386), the heap it counted
 #
@@ -33,16 +35,45 @@ print(f"  flash total      {total:>8} bytes ({total / 1024:.1f} KiB)")
 PY
 }
 
+# binaryen's wasm-opt (what wasm-pack runs by default), pinned, from npm into the target dir.
+wasm_opt() {
+    local dir="$target_dir/binaryen-123"
+    if [ ! -x "$dir/node_modules/.bin/wasm-opt" ] && command -v npm >/dev/null 2>&1; then
+        mkdir -p "$dir"
+        timeout 300 npm install --silent --no-audit --no-fund --prefix "$dir" binaryen@123.0.0 \
+            >/dev/null 2>&1 || true
+    fi
+    [ -x "$dir/node_modules/.bin/wasm-opt" ] && echo "$dir/node_modules/.bin/wasm-opt"
+}
+
+# Issue 18's target for the default build (bytes of the raw cdylib, before wasm-opt).
+WASM_DEFAULT_LIMIT=400000
+
 wasm() {
     local out="$target_dir/wasm32-unknown-unknown/release/gb_wasm_size.wasm"
-    printf '%-26s %10s %10s\n' "wasm32 cdylib" bytes gzipped
+    local opt
+    opt="$(wasm_opt || true)"
+    printf '%-26s %10s %10s %14s %14s\n' "wasm32 cdylib" bytes gzipped "wasm-opt -Oz" "(gzipped)"
     for variant in default no-regex; do
         local flags=()
         [ "$variant" = no-regex ] && flags=(--no-default-features)
         timeout 900 cargo build --quiet --release --locked --target wasm32-unknown-unknown \
             --manifest-path examples/wasm-size/Cargo.toml --target-dir "$target_dir" "${flags[@]}"
         [ -f "$out" ] || { echo "error: $out was not built"; exit 1; }
-        printf '%-26s %10d %10d\n' "$variant" "$(wc -c <"$out")" "$(gzip -9c "$out" | wc -c)"
+        local bytes optimized="-" optimized_gz="-"
+        bytes="$(wc -c <"$out")"
+        if [ -n "$opt" ]; then
+            timeout 300 "$opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+                --enable-sign-ext --enable-mutable-globals "$out" -o "$out.opt"
+            optimized="$(wc -c <"$out.opt")"
+            optimized_gz="$(gzip -9c "$out.opt" | wc -c)"
+        fi
+        printf '%-26s %10d %10d %14s %14s\n' "$variant" "$bytes" "$(gzip -9c "$out" | wc -c)" \
+            "$optimized" "$optimized_gz"
+        if [ "$variant" = default ] && [ "$bytes" -gt "$WASM_DEFAULT_LIMIT" ]; then
+            echo "error: the default wasm32 build is $bytes bytes, over $WASM_DEFAULT_LIMIT (issue 18)"
+            exit 1
+        fi
     done
 }
 
