@@ -358,6 +358,18 @@ mod tests {
     }
 
     #[test]
+    fn anchored_patterns() {
+        assert!(m("^ab", "abc"));
+        assert!(!m("^ab", "cab"));
+        assert!(m("^a|b", "cb"));
+        assert!(!m("^a|^b", "cab"));
+        assert!(m("\\b^a", "a"));
+        assert!(m("(?:^a)+", "aa"));
+        assert!(m("(?:^a)?b", "cb"));
+        assert!(m("$", "x"));
+    }
+
+    #[test]
     fn case_insensitive() {
         assert!(
             JsRegex::new("^HELLO", true)

@@ -77,22 +77,25 @@ fn equivalents(u: u16, f: &mut impl FnMut(u16)) {
     }
 }
 
-/// Adds to the unit ranges `set` every unit that matches one of them under `i`. The work is
-/// bounded: only the units of [`ACTIVE`] (about 2,600) are ever looked at per range.
-pub(super) fn close_over_case(set: &mut Vec<(u16, u16)>) {
+/// Adds to the unit ranges `set` every unit that matches one of them under `i`, and returns
+/// how many units it looked at: only those of [`ACTIVE`] (about 2,600 at most per range).
+pub(super) fn close_over_case(set: &mut Vec<(u16, u16)>) -> usize {
     let mut added = Vec::new();
+    let mut work = 0;
     for &(lo, hi) in set.iter() {
         for &(alo, ahi) in &ACTIVE {
             let (from, to) = (lo.max(alo), hi.min(ahi));
             if from > to {
                 continue;
             }
+            work += usize::from(to - from) + 1;
             for u in from..=to {
                 equivalents(u, &mut |e| added.push((e, e)));
             }
         }
     }
     set.extend(added);
+    work
 }
 
 #[cfg(test)]

@@ -28,6 +28,11 @@ pub(super) fn build(node: &Node, size_limit: usize) -> Result<NFA, BuildError> {
     // needs an ASCII word byte beside it), except for `\B`, which holds between two
     // continuation bytes: with `\B` the prefix skips whole characters, `(?s:.)*?` (more
     // states, so only then).
+    // A pattern that can only match at the start (`^...`) has none: once the first
+    // character fails, the search is over instead of scanning the rest of the haystack.
+    if anchored_at_start(node) {
+        return b.build(start, start);
+    }
     let unanchored = b.add_union(Vec::new())?;
     b.patch(unanchored, start)?;
     let (any, any_end) = if has_not_word_boundary(node) {
@@ -44,6 +49,28 @@ pub(super) fn build(node: &Node, size_limit: usize) -> Result<NFA, BuildError> {
     b.patch(unanchored, any)?;
     b.patch(any_end, unanchored)?;
     b.build(start, unanchored)
+}
+
+/// Whether every match of `node` starts with `^` (no `m` flag: at the start of the input).
+fn anchored_at_start(node: &Node) -> bool {
+    match node {
+        Node::Assert(a) => *a == Assertion::Start,
+        Node::Set(_) => false,
+        Node::Concat(items) => {
+            for item in items {
+                if anchored_at_start(item) {
+                    return true;
+                }
+                // Other assertions match no input: what follows them still starts the match.
+                if !matches!(item, Node::Assert(_)) {
+                    return false;
+                }
+            }
+            false
+        }
+        Node::Alternation(v) => !v.is_empty() && v.iter().all(anchored_at_start),
+        Node::Repeat { node, min, .. } => *min > 0 && anchored_at_start(node),
+    }
 }
 
 fn has_not_word_boundary(node: &Node) -> bool {

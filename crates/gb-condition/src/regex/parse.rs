@@ -12,11 +12,16 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::RegexError;
 use super::fold::close_over_case;
+use super::{REGEX_SIZE_LIMIT, RegexError};
 
 /// Groups may nest this deep (the depth of the tree, and of compiling it, is bounded by it).
 const MAX_NESTING: usize = 64;
+
+/// Units that case folding (`i`) may look at in one pattern (each is two case-table lookups),
+/// so that a pattern of thousands of wide classes cannot make compiling slow; past it the
+/// pattern is refused as too large.
+const MAX_FOLD_WORK: usize = 1 << 20;
 
 /// A zero-width assertion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +116,7 @@ pub(super) fn parse(pattern: &str, ci: bool) -> Result<Node, RegexError> {
         ci,
         depth: 0,
         named_groups,
+        fold_work: 0,
     };
     let node = p.disjunction()?;
     if p.i < p.s.len() {
@@ -153,6 +159,7 @@ struct Parser<'a> {
     ci: bool,
     depth: usize,
     named_groups: bool,
+    fold_work: usize,
 }
 
 /// One member of a class: a unit, or a set (`\d`, `\s`, ...).
@@ -296,7 +303,7 @@ impl Parser<'_> {
             }
             _ => {
                 self.i += 1;
-                Ok(self.unit(u))
+                self.unit(u)
             }
         }
     }
@@ -360,16 +367,27 @@ impl Parser<'_> {
     }
 
     /// A literal unit.
-    fn unit(&self, u: u16) -> Node {
+    fn unit(&mut self, u: u16) -> Result<Node, RegexError> {
         self.set(vec![(u, u)])
     }
 
     /// A set, closed over case under `i`.
-    fn set(&self, mut set: Vec<(u16, u16)>) -> Node {
+    fn set(&mut self, mut set: Vec<(u16, u16)>) -> Result<Node, RegexError> {
+        self.close(&mut set)?;
+        Ok(Node::Set(set))
+    }
+
+    /// Under `i`, adds the units matching members of `set`, within [`MAX_FOLD_WORK`].
+    fn close(&mut self, set: &mut Vec<(u16, u16)>) -> Result<(), RegexError> {
         if self.ci {
-            close_over_case(&mut set);
+            self.fold_work += close_over_case(set);
+            if self.fold_work > MAX_FOLD_WORK {
+                return Err(RegexError::TooLarge {
+                    limit: REGEX_SIZE_LIMIT,
+                });
+            }
         }
-        Node::Set(set)
+        Ok(())
     }
 
     /// After `\` outside a class.
@@ -388,7 +406,7 @@ impl Parser<'_> {
             }
             Some(b'd' | b'D' | b's' | b'S' | b'w' | b'W') => {
                 self.i += 1;
-                Ok(self.set(class_escape(u)))
+                self.set(class_escape(u))
             }
             // `\c` without a control letter is a backslash; the `c` is read next.
             Some(b'c')
@@ -397,11 +415,11 @@ impl Parser<'_> {
                     .and_then(ascii)
                     .is_some_and(|c| c.is_ascii_alphabetic()) =>
             {
-                Ok(self.unit(u16::from(b'\\')))
+                self.unit(u16::from(b'\\'))
             }
             _ => {
                 let v = self.character_escape(false);
-                Ok(self.unit(v))
+                self.unit(v)
             }
         }
     }
@@ -524,9 +542,7 @@ impl Parser<'_> {
                 ClassAtom::Set(s) => set.extend(s),
             }
         }
-        if self.ci {
-            close_over_case(&mut set);
-        }
+        self.close(&mut set)?;
         Ok(Node::Set(if negated { negate(&set) } else { set }))
     }
 
@@ -565,5 +581,23 @@ fn class_escape(u: u16) -> Vec<(u16, u16)> {
         Some(b'S') => negate(&SPACE),
         Some(b'w') => WORD.to_vec(),
         _ => negate(&WORD),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Case folding looks at a bounded number of units per pattern: thousands of wide classes
+    /// under `i` are refused when parsed, before seconds of folding.
+    #[test]
+    fn case_folding_work_is_bounded() {
+        let wide = "[\\0-\\uffff]".repeat(500);
+        assert!(parse(&wide, false).is_ok());
+        assert!(matches!(
+            parse(&wide, true),
+            Err(RegexError::TooLarge { .. })
+        ));
+        assert!(parse(&"[\\0-\\uffff]".repeat(400), true).is_ok());
     }
 }
