@@ -120,6 +120,57 @@ fn eval_all_equals_each_feature_for_every_workload_user() {
     }
 }
 
+/// `feature_value::<Value>` (which clones straight from the snapshot, bypassing serde) and
+/// `feature_detail::<Value>` are the evaluated value for every workload feature and user;
+/// `null` and unknown features give the caller's default.
+#[test]
+fn feature_value_as_json_equals_the_evaluated_value_for_every_workload_user() {
+    let Some(w) = workload() else { return };
+    let client = GrowthBook::builder()
+        .payload(w["payload"].clone())
+        .build()
+        .unwrap();
+    let keys = client.feature_keys();
+    let sentinel = json!({"default": true});
+    let mut kinds = [0usize; 6];
+    for attrs in w["users"].as_array().unwrap() {
+        let user = client.user(attrs.as_object().unwrap());
+        let all = user.eval_all();
+        assert_eq!(all.len(), keys.len());
+        for (k, r) in all.iter() {
+            let want = if r.value.is_null() {
+                sentinel.clone()
+            } else {
+                r.value.clone()
+            };
+            assert_eq!(
+                user.feature_value::<Value>(k, sentinel.clone()),
+                want,
+                "{k}"
+            );
+            assert_eq!(user.feature_value::<Value>(k, Value::Null), *r.value, "{k}");
+            let detail = user.feature_detail::<Value>(k, sentinel.clone());
+            assert_eq!(detail.value, want, "{k}");
+            kinds[match r.value {
+                Value::Null => 0,
+                Value::Bool(_) => 1,
+                Value::Number(_) => 2,
+                Value::String(_) => 3,
+                Value::Array(_) => 4,
+                Value::Object(_) => 5,
+            }] += 1;
+        }
+        assert_eq!(
+            user.feature_value::<Value>("no-such-feature", sentinel.clone()),
+            sentinel
+        );
+    }
+    // The workload exercises null, scalar, string and object values.
+    for kind in [0, 1, 2, 3, 5] {
+        assert!(kinds[kind] > 0, "{kinds:?}");
+    }
+}
+
 /// What an adopter writes in their own `#[test]`: fixed values, no network.
 #[test]
 fn a_users_test_with_test_data() {
