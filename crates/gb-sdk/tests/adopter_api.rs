@@ -78,18 +78,30 @@ fn workload() -> Option<Value> {
     }
 }
 
-#[test]
-fn eval_all_equals_each_feature_for_every_workload_user() {
-    let Some(w) = workload() else { return };
+/// A client on the workload's payload, a context for each of its users, and the feature keys.
+fn workload_users() -> Option<(Vec<gb_sdk::UserContext>, Vec<String>)> {
+    let w = workload()?;
     let client = GrowthBook::builder()
         .payload(w["payload"].clone())
         .build()
         .unwrap();
     let keys = client.feature_keys();
-    let users = w["users"].as_array().unwrap();
+    let users: Vec<_> = w["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|attrs| client.user(attrs.as_object().unwrap()))
+        .collect();
     assert!(users.len() >= 1000 && keys.len() >= 200);
-    for attrs in users {
-        let user = client.user(attrs.as_object().unwrap());
+    Some((users, keys))
+}
+
+#[test]
+fn eval_all_equals_each_feature_for_every_workload_user() {
+    let Some((users, keys)) = workload_users() else {
+        return;
+    };
+    for user in &users {
         let all = user.eval_all();
         assert_eq!(all.len(), keys.len());
         assert_eq!(all.keys().collect::<Vec<_>>(), keys);
@@ -125,16 +137,12 @@ fn eval_all_equals_each_feature_for_every_workload_user() {
 /// `null` and unknown features give the caller's default.
 #[test]
 fn feature_value_as_json_equals_the_evaluated_value_for_every_workload_user() {
-    let Some(w) = workload() else { return };
-    let client = GrowthBook::builder()
-        .payload(w["payload"].clone())
-        .build()
-        .unwrap();
-    let keys = client.feature_keys();
+    let Some((users, keys)) = workload_users() else {
+        return;
+    };
     let sentinel = json!({"default": true});
     let mut kinds = [0usize; 6];
-    for attrs in w["users"].as_array().unwrap() {
-        let user = client.user(attrs.as_object().unwrap());
+    for user in &users {
         let all = user.eval_all();
         assert_eq!(all.len(), keys.len());
         for (k, r) in all.iter() {
