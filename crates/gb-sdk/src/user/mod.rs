@@ -409,8 +409,8 @@ impl UserContext {
     /// `null`, it does not deserialize as `T`, or features are not loaded yet.
     ///
     /// For `T = serde_json::Value` the value is cloned from the snapshot (no deserializer);
-    /// that clone (one allocation per string, array and object in it) is the only cost over the
-    /// evaluation. To read a value without copying it, borrow it from a shared result:
+    /// that clone (one allocation per string, array and object in it) is most of its cost over
+    /// the evaluation. To read a value without copying it, borrow it from a shared result:
     /// `user.eval_feature(key).value()` (see [`FeatureResult`]).
     pub fn feature_value<T: DeserializeOwned + 'static>(&self, key: &str, default: T) -> T {
         self.with_feature(key, move |r, _| value_or(r.value, default))
