@@ -159,8 +159,9 @@ impl FeatureTable {
         });
     }
 
-    /// Adds a feature; a later definition of the same key replaces the earlier one.
-    pub(super) fn insert(&mut self, feature: Feature) {
+    /// Adds a feature; a later definition of the same key replaces the earlier one (and
+    /// `false` is returned).
+    pub(super) fn insert(&mut self, feature: Feature) -> bool {
         let hash = self.hasher.hash_one(&*feature.key);
         let (entries, hasher) = (&mut self.entries, &self.hasher);
         match self.index.entry(
@@ -180,14 +181,16 @@ impl FeatureTable {
                 if let Some(slot) = entries.get_mut(*o.get() as usize) {
                     *slot = feature;
                 }
+                false
             }
             hashbrown::hash_table::Entry::Vacant(v) => {
                 // More than u32::MAX features cannot be held in memory anyway.
                 let Ok(i) = u32::try_from(entries.len()) else {
-                    return;
+                    return true;
                 };
                 entries.push(feature);
                 v.insert(i);
+                true
             }
         }
     }
