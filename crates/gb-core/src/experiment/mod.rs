@@ -150,7 +150,7 @@ impl Experiment {
     }
 
     pub(crate) fn parse(v: Value, warnings: &mut Compiling) -> Experiment {
-        let (m, variations, shape) = Shape::split(v);
+        let (m, variations, shape) = Shape::split(v, warnings);
         Self::build(&m, variations, Arc::new(shape), warnings)
     }
 

@@ -219,6 +219,7 @@ impl Loader {
     pub(super) fn finish(self, experiments: Option<Value>) -> FeatureSet {
         let (mut fs, mut w, mut sticky) = (self.fs, self.w, self.sticky);
         w.at(None, None);
+        fs.features.values = core::mem::take(&mut w.values).finish();
         annotate_prerequisites(&mut fs.features, &mut w);
         if let Some(Value::Array(exps)) = experiments {
             for e in exps {
@@ -248,9 +249,9 @@ fn prerequisite_ids(f: &Feature) -> Vec<&str> {
         ids.extend(r.parents.iter().flatten().map(|p| p.id.as_str()));
         match &r.kind {
             RuleKind::Experiment(e) => from(&mut ids, e),
-            RuleKind::Bandit { leaves, fallback } => {
-                leaves.iter().for_each(|(_, e)| from(&mut ids, e));
-                from(&mut ids, fallback);
+            RuleKind::Bandit(b) => {
+                b.leaves.iter().for_each(|(_, e)| from(&mut ids, e));
+                from(&mut ids, &b.fallback);
             }
             RuleKind::Force(_) | RuleKind::Skip => {}
         }
