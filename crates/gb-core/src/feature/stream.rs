@@ -36,10 +36,10 @@ pub(super) fn load(text: &str) -> Option<FeatureSet> {
         cut_in_place(v, MAX_JSON_DEPTH - 1);
     }
     let mut loader = Loader::new(head.saved_groups.as_ref().unwrap_or(&Value::Null));
-    let body = Body {
+    let body = Body(Features {
         loader: &mut loader,
         bandits: head.bandits.as_ref().and_then(Value::as_object),
-    };
+    });
     let mut de = serde_json::Deserializer::from_str(text);
     let mut experiments = de.deserialize_map(body).ok()?;
     de.end().ok()?;
@@ -121,10 +121,7 @@ impl<'de> Visitor<'de> for Head {
 }
 
 /// Second pass: compiles `features` as they are read; returns `experiments`.
-struct Body<'l, 'b> {
-    loader: &'l mut Loader,
-    bandits: Option<&'b Map<String, Value>>,
-}
+struct Body<'l, 'b>(Features<'l, 'b>);
 
 impl<'de> Visitor<'de> for Body<'_, '_> {
     type Value = Option<Value>;
@@ -138,8 +135,8 @@ impl<'de> Visitor<'de> for Body<'_, '_> {
         while let Some(k) = map.next_key::<Key>()? {
             match k {
                 Key::Features => map.next_value_seed(Features {
-                    loader: &mut *self.loader,
-                    bandits: self.bandits,
+                    loader: &mut *self.0.loader,
+                    bandits: self.0.bandits,
                 })?,
                 Key::Experiments => experiments = Some(map.next_value()?),
                 Key::SavedGroups | Key::Bandits | Key::Other => {
