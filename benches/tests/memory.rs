@@ -38,16 +38,16 @@ fn check(name: &str, payload: serde_json::Value, max_resident: f64, max_peak: f6
 fn compiled_payloads_stay_a_small_multiple_of_their_json() {
     // Issue 17 asks for at most 3x resident. Peak while loading: the text is compiled feature
     // by feature (it was 10-14x when the whole payload was first parsed into one tree).
-    // Before issue 17: 797x resident. Now about 2.3x resident, 4.7x peak.
+    // Before issue 17: 797x resident. Now about 2.1x resident, 4.5x peak.
     check(
         "bandit 10 rules x 300 contexts x 2 x 100 KiB",
         bandit_payload(10, 300, 100 * 1024),
         3.0,
         8.0,
     );
-    // Before: 4.2x resident, 13.7x peak. Now about 2.6x resident, 5.4x peak.
+    // Before: 4.2x resident, 16x peak. Now about 2.6x resident, 5.4x peak.
     check("100,000 plain features", plain_payload(100_000), 3.0, 8.0);
-    // Before: 13x resident, 13.9x peak. Now about 2.2x resident, 3.0x peak.
+    // Before: 13x resident, 14.7x peak. Now about 2.1x resident, 2.8x peak.
     let w = load_workload();
     check(
         "workload scaled to 20,000 features",

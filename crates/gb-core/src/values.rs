@@ -7,7 +7,6 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use core::fmt::Write as _;
 use core::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -80,9 +79,8 @@ impl Interner {
             return ValueId::NULL;
         }
         let start = self.texts.len();
-        // `Display` writes the compact JSON text, as `serde_json::to_string` does.
-        if write!(self.texts, "{v}").is_err() {
-            self.texts.truncate(start);
+        if let Ok(text) = serde_json::to_string(&v) {
+            self.texts.push_str(&text);
         }
         let (texts, ends) = (&self.texts, &self.ends);
         let text_of = |j: u32| {

@@ -242,7 +242,13 @@ impl Loader {
 /// The ids every rule of `f` may gate on (rule parents and experiments' parents).
 fn prerequisite_ids(f: &Feature) -> Vec<&str> {
     fn from<'f>(ids: &mut Vec<&'f str>, e: &'f Experiment) {
-        ids.extend(e.parent_conditions.iter().flatten().map(|p| p.id.as_str()));
+        ids.extend(
+            e.rare()
+                .parent_conditions
+                .iter()
+                .flatten()
+                .map(|p| p.id.as_str()),
+        );
     }
     let mut ids = Vec::new();
     for r in &f.rules {

@@ -279,7 +279,7 @@ fn parse_rule(
     let kind = match bandit {
         None => {
             let exp = Experiment::build(&e, Some(variations), shape, w);
-            if let Some(why) = &exp.invalid {
+            if let Some(why) = &exp.rare().invalid {
                 return Err(why.clone());
             }
             RuleKind::Experiment(Box::new(exp))

@@ -6,13 +6,13 @@
 //! compiling a feature needs, wherever they stand in the text) and skips the rest; the second
 //! compiles `features` as they are read and keeps `experiments`. Anything the one-tree loader
 //! would treat differently (invalid JSON, nesting past serde_json's limit, a repeated
-//! top-level or feature key, `features` neither an object nor `null`) makes [`load`] return
+//! top-level or feature key, `features` not an object) makes [`load`] return
 //! `None`, and the caller loads through the tree.
 
 use alloc::string::String;
 use core::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::{FeatureSet, Loader};
@@ -20,10 +20,7 @@ use crate::depth::{MAX_JSON_DEPTH, cut_in_place};
 
 /// Loads `text` feature by feature, or `None` when the one-tree loader must do it.
 pub(super) fn load(text: &str) -> Option<FeatureSet> {
-    let head = Head::default();
-    let mut de = serde_json::Deserializer::from_str(text);
-    let mut head = de.deserialize_map(head).ok()?;
-    de.end().ok()?;
+    let mut head = pass(text, None)?;
     if head.features > 1 || head.experiments > 1 {
         return None;
     }
@@ -36,141 +33,91 @@ pub(super) fn load(text: &str) -> Option<FeatureSet> {
         cut_in_place(v, MAX_JSON_DEPTH - 1);
     }
     let mut loader = Loader::new(head.saved_groups.as_ref().unwrap_or(&Value::Null));
-    let body = Body(Features {
-        loader: &mut loader,
-        bandits: head.bandits.as_ref().and_then(Value::as_object),
-    });
-    let mut de = serde_json::Deserializer::from_str(text);
-    let mut experiments = de.deserialize_map(body).ok()?;
-    de.end().ok()?;
-    if let Some(e) = &mut experiments {
+    let bandits = head.bandits.as_ref().and_then(Value::as_object);
+    let mut body = pass(text, Some((&mut loader, bandits)))?;
+    if let Some(e) = &mut body.experiment_list {
         cut_in_place(e, MAX_JSON_DEPTH - 1);
     }
-    Some(loader.finish(experiments))
+    Some(loader.finish(body.experiment_list))
 }
 
-/// The top-level keys the loader reads.
-enum Key {
-    Features,
-    Experiments,
-    SavedGroups,
-    Bandits,
-    Other,
+/// What compiling features needs: the loader and the payload's contextual bandits.
+type Compile<'l, 'b> = (&'l mut Loader, Option<&'b Map<String, Value>>);
+
+/// One pass over the payload object: without a loader (the first pass) it keeps the sections
+/// compiling a feature needs and counts the streamed keys; with one (the second) it compiles
+/// `features` as they are read and keeps `experiments`.
+fn pass(text: &str, compile: Option<Compile<'_, '_>>) -> Option<Found> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let found = de.deserialize_map(Pass { compile }).ok()?;
+    de.end().ok()?;
+    Some(found)
 }
 
-impl<'de> de::Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl Visitor<'_> for KeyVisitor {
-    type Value = Key;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a key")
-    }
-
-    fn visit_str<E: de::Error>(self, k: &str) -> Result<Key, E> {
-        Ok(match k {
-            "features" => Key::Features,
-            "experiments" => Key::Experiments,
-            "savedGroups" => Key::SavedGroups,
-            "contextualBandits" => Key::Bandits,
-            _ => Key::Other,
-        })
-    }
-}
-
-/// First pass: what compiling a feature needs, and how often the streamed keys occur.
 #[derive(Default)]
-struct Head {
+struct Found {
     saved_groups: Option<Value>,
     bandits: Option<Value>,
+    experiment_list: Option<Value>,
     features: u32,
     experiments: u32,
 }
 
-impl<'de> Visitor<'de> for Head {
-    type Value = Head;
+struct Pass<'l, 'b> {
+    compile: Option<Compile<'l, 'b>>,
+}
+
+impl<'de> Visitor<'de> for Pass<'_, '_> {
+    type Value = Found;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a payload object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Head, A::Error> {
-        while let Some(k) = map.next_key::<Key>()? {
-            match k {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Found, A::Error> {
+        let mut found = Found::default();
+        while let Some(k) = map.next_key::<String>()? {
+            match (k.as_str(), &mut self.compile) {
+                ("features", Some((loader, bandits))) => map.next_value_seed(Features {
+                    loader,
+                    bandits: *bandits,
+                })?,
+                ("experiments", Some(_)) => found.experiment_list = Some(map.next_value()?),
                 // A repeated key: the last one counts, as in a parsed tree.
-                Key::SavedGroups => self.saved_groups = Some(map.next_value()?),
-                Key::Bandits => self.bandits = Some(map.next_value()?),
-                Key::Features | Key::Experiments | Key::Other => {
-                    match k {
-                        Key::Features => self.features += 1,
-                        Key::Experiments => self.experiments += 1,
-                        _ => {}
+                ("savedGroups", None) => found.saved_groups = Some(map.next_value()?),
+                ("contextualBandits", None) => found.bandits = Some(map.next_value()?),
+                (k, compile) => {
+                    if compile.is_none() {
+                        found.features += u32::from(k == "features");
+                        found.experiments += u32::from(k == "experiments");
                     }
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(self)
-    }
-}
-
-/// Second pass: compiles `features` as they are read; returns `experiments`.
-struct Body<'l, 'b>(Features<'l, 'b>);
-
-impl<'de> Visitor<'de> for Body<'_, '_> {
-    type Value = Option<Value>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a payload object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Value>, A::Error> {
-        let mut experiments = None;
-        while let Some(k) = map.next_key::<Key>()? {
-            match k {
-                Key::Features => map.next_value_seed(Features {
-                    loader: &mut *self.0.loader,
-                    bandits: self.0.bandits,
-                })?,
-                Key::Experiments => experiments = Some(map.next_value()?),
-                Key::SavedGroups | Key::Bandits | Key::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(experiments)
+        Ok(found)
     }
 }
 
 /// The `features` object, compiled one feature at a time.
-struct Features<'l, 'b> {
-    loader: &'l mut Loader,
+struct Features<'p, 'l, 'b> {
+    loader: &'p mut &'l mut Loader,
     bandits: Option<&'b Map<String, Value>>,
 }
 
-impl<'de> DeserializeSeed<'de> for Features<'_, '_> {
+impl<'de> DeserializeSeed<'de> for Features<'_, '_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
+        d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for Features<'_, '_> {
+impl<'de> Visitor<'de> for Features<'_, '_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object of features")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
