@@ -47,7 +47,7 @@ fn compiled_payloads_stay_a_small_multiple_of_their_json() {
     );
     // Before: 4.2x resident, 16x peak. Now about 2.6x resident, 5.4x peak.
     check("100,000 plain features", plain_payload(100_000), 3.0, 8.0);
-    // Before: 13x resident, 14.7x peak. Now about 2.1x resident, 2.8x peak.
+    // Before: 13x resident, 14.7x peak. Now about 2.4x resident, 3.2x peak.
     let w = load_workload();
     check(
         "workload scaled to 20,000 features",

@@ -28,8 +28,6 @@ pub(crate) struct Compiling {
     /// Condition JSON text → the compiled condition and the warnings compiling it gave.
     conditions: HashMap<String, (Arc<Condition>, Vec<gb_condition::Warning>)>,
     always: Option<Arc<Condition>>,
-    /// Texts kept by the snapshot (experiment definitions), each stored once.
-    texts: hashbrown::HashSet<Arc<str>>,
     /// Where warnings come from now: a feature key and a payload rule index.
     feature: Option<Box<str>>,
     rule: Option<usize>,
@@ -61,16 +59,6 @@ impl Compiling {
         self.conditions_warned(&w);
         self.conditions.insert(text, (cond.clone(), w));
         cond
-    }
-
-    /// `text`, shared with every equal text kept by this payload.
-    pub(crate) fn text(&mut self, text: String) -> Arc<str> {
-        if let Some(t) = self.texts.get(text.as_str()) {
-            return t.clone();
-        }
-        let t: Arc<str> = text.into();
-        self.texts.insert(t.clone());
-        t
     }
 
     /// Sets where the next warnings come from (`None, None`: the payload or its groups).

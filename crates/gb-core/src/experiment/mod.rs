@@ -186,7 +186,7 @@ impl Experiment {
     }
 
     pub(crate) fn parse(v: Value, warnings: &mut Compiling) -> Experiment {
-        let (m, variations, shape) = Shape::split(v, warnings);
+        let (m, variations, shape) = Shape::split(v);
         Self::build(&m, variations, Arc::new(shape), warnings)
     }
 

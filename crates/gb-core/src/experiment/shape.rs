@@ -1,13 +1,13 @@
 //! The JSON of an experiment's definition as results show it (the reference `Experiment`
 //! object), kept compactly and rebuilt on demand.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 
 use serde::ser::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::compiling::Compiling;
 use crate::values::compact;
 
 use super::Experiment;
@@ -16,19 +16,15 @@ use super::Experiment;
 /// every experiment built from one rule (a contextual bandit builds one per leaf).
 #[derive(Debug)]
 pub(crate) struct Shape {
-    /// The definition without its `variations` array, as compact JSON text (shared by every
-    /// shape of the payload with the same text).
-    text: Arc<str>,
+    /// The definition without its `variations` array, as compact JSON text.
+    text: Box<str>,
     /// Where `variations` stands among the definition's keys (`None`: not an array).
     variations_at: Option<usize>,
 }
 
 impl Shape {
     /// Splits `variations` out of a definition: the shape, and the variations if an array.
-    pub(crate) fn split(
-        v: Value,
-        w: &mut Compiling,
-    ) -> (Map<String, Value>, Option<Arc<[Value]>>, Shape) {
+    pub(crate) fn split(v: Value) -> (Map<String, Value>, Option<Arc<[Value]>>, Shape) {
         match v {
             Value::Object(mut m) => {
                 let at = m.keys().position(|k| k == "variations");
@@ -42,13 +38,13 @@ impl Shape {
                     _ => None,
                 };
                 let at = at.filter(|_| variations.is_some());
-                let shape = Shape::new(&m, at, w);
+                let shape = Shape::new(&m, at);
                 (m, variations, shape)
             }
             other => {
                 let text = serde_json::to_string(&other).unwrap_or_default();
                 let shape = Shape {
-                    text: w.text(text),
+                    text: text.into(),
                     variations_at: None,
                 };
                 (Map::new(), None, shape)
@@ -57,14 +53,10 @@ impl Shape {
     }
 
     /// The shape of `m` (which holds no `variations`), with them going at `variations_at`.
-    pub(crate) fn new(
-        m: &Map<String, Value>,
-        variations_at: Option<usize>,
-        w: &mut Compiling,
-    ) -> Shape {
+    pub(crate) fn new(m: &Map<String, Value>, variations_at: Option<usize>) -> Shape {
         let text = serde_json::to_string(m).unwrap_or_default();
         Shape {
-            text: w.text(text),
+            text: text.into(),
             variations_at,
         }
     }

@@ -267,7 +267,7 @@ fn parse_rule(
     ] {
         move_truthy(&mut m, &mut e, k);
     }
-    let shape = Arc::new(Shape::new(&e, Some(0), w));
+    let shape = Arc::new(Shape::new(&e, Some(0)));
     let bandit = match m
         .get("contextualBanditRef")
         .and_then(Value::as_str)
