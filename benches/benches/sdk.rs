@@ -96,6 +96,21 @@ fn sdk_vs_core(c: &mut Criterion) {
             black_box(n)
         })
     });
+    // The floor of `feature_value::<Value>`: gb-core's evaluation plus the clone (and drop) of
+    // the owned value it must return.
+    g.bench_function("gb_core_eval_feature_then_clone_value", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for attrs in &w.users {
+                let user = gb_core::User::new(attrs);
+                for k in &keys {
+                    let r = fs.eval_feature(k, &user);
+                    n += usize::from(r.value.clone().is_null());
+                }
+            }
+            black_box(n)
+        })
+    });
     g.bench_function("sdk_user_feature_value", |b| {
         b.iter(|| {
             let mut n = 0usize;

@@ -1,5 +1,6 @@
-//! What compiling one payload carries along: its warnings, its regex budget, and the
-//! conditions compiled so far (a condition repeated across rules is compiled and stored once).
+//! What compiling one payload carries along: its warnings, its regex budget, the values and
+//! the conditions compiled so far (a condition repeated across rules is compiled and stored
+//! once).
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -8,9 +9,9 @@ use alloc::vec::Vec;
 
 use gb_condition::{Condition, JsRegex, RegexBudget, RegexError, SavedGroups};
 use hashbrown::HashMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::depth::MAX_JSON_DEPTH;
+use crate::values::Interner;
 use crate::warning::{Warning, WarningKind};
 
 /// The warnings of one payload's compilation and the regex budget all its conditions share.
@@ -22,6 +23,8 @@ use crate::warning::{Warning, WarningKind};
 pub(crate) struct Compiling {
     pub(crate) warnings: Vec<Warning>,
     pub(crate) regex_budget: RegexBudget,
+    /// The values features and rules return, each stored once.
+    pub(crate) values: Interner,
     /// Condition JSON text → the compiled condition and the warnings compiling it gave.
     conditions: HashMap<String, (Arc<Condition>, Vec<gb_condition::Warning>)>,
     always: Option<Arc<Condition>>,
@@ -99,28 +102,5 @@ impl Compiling {
     /// Compiles a JavaScript pattern, charging it to the payload's budget.
     pub(crate) fn regex(&mut self, js: &str) -> Result<JsRegex, RegexError> {
         JsRegex::with_budget(js, false, &mut self.regex_budget)
-    }
-}
-
-/// `v` with every array and object holding exactly its elements (a parser grows them by
-/// doubling), down to [`MAX_JSON_DEPTH`] levels.
-pub(crate) fn compact(v: Value, depth: usize) -> Value {
-    if depth >= MAX_JSON_DEPTH {
-        return v;
-    }
-    match v {
-        Value::Array(a) => {
-            let mut out: Vec<Value> = a.into_iter().map(|x| compact(x, depth + 1)).collect();
-            out.shrink_to_fit();
-            Value::Array(out)
-        }
-        Value::Object(m) => {
-            let mut out = Map::with_capacity(m.len());
-            for (k, x) in m {
-                out.insert(k, compact(x, depth + 1));
-            }
-            Value::Object(out)
-        }
-        other => other,
     }
 }

@@ -66,6 +66,7 @@ mod result;
 pub mod sticky;
 pub mod trace;
 pub mod url;
+mod values;
 pub mod warning;
 
 pub use context::User;

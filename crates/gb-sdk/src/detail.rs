@@ -107,6 +107,25 @@ pub(crate) fn typed<T: serde::de::DeserializeOwned + 'static>(v: &serde_json::Va
     T::deserialize(v).ok()
 }
 
+/// `v` as `T`, or `default` when `v` is `null` or does not deserialize as `T`. For
+/// `T = serde_json::Value` the clone is written straight into the returned slot (no `Option`
+/// around it, no deserializer): `feature_value::<Value>` costs the evaluation plus one clone.
+pub(crate) fn value_or<T: serde::de::DeserializeOwned + 'static>(
+    v: &serde_json::Value,
+    mut default: T,
+) -> T {
+    if v.is_null() {
+        return default;
+    }
+    if let Some(slot) =
+        (&mut default as &mut dyn core::any::Any).downcast_mut::<serde_json::Value>()
+    {
+        *slot = v.clone();
+        return default;
+    }
+    T::deserialize(v).unwrap_or(default)
+}
+
 /// The detail of a borrowed result: `T` from the value, else `default` with the reason why.
 pub(crate) fn detail_of<T: serde::de::DeserializeOwned + 'static>(
     r: &gb_core::FeatureResult<'_>,

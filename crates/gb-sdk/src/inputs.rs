@@ -29,6 +29,7 @@ pub(crate) struct UserInputs {
 
 impl UserInputs {
     /// The borrowed user gb-core evaluates.
+    #[inline]
     pub(crate) fn user(&self) -> User<'_> {
         let o = &*self.overrides;
         let mut user = User::new(&self.attributes)

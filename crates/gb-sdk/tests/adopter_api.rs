@@ -78,18 +78,30 @@ fn workload() -> Option<Value> {
     }
 }
 
-#[test]
-fn eval_all_equals_each_feature_for_every_workload_user() {
-    let Some(w) = workload() else { return };
+/// A client on the workload's payload, a context for each of its users, and the feature keys.
+fn workload_users() -> Option<(Vec<gb_sdk::UserContext>, Vec<String>)> {
+    let w = workload()?;
     let client = GrowthBook::builder()
         .payload(w["payload"].clone())
         .build()
         .unwrap();
     let keys = client.feature_keys();
-    let users = w["users"].as_array().unwrap();
+    let users: Vec<_> = w["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|attrs| client.user(attrs.as_object().unwrap()))
+        .collect();
     assert!(users.len() >= 1000 && keys.len() >= 200);
-    for attrs in users {
-        let user = client.user(attrs.as_object().unwrap());
+    Some((users, keys))
+}
+
+#[test]
+fn eval_all_equals_each_feature_for_every_workload_user() {
+    let Some((users, keys)) = workload_users() else {
+        return;
+    };
+    for user in &users {
         let all = user.eval_all();
         assert_eq!(all.len(), keys.len());
         assert_eq!(all.keys().collect::<Vec<_>>(), keys);
@@ -117,6 +129,53 @@ fn eval_all_equals_each_feature_for_every_workload_user() {
             assert_eq!(all.get(k).unwrap(), user.eval_feature(k), "{k}");
         }
         assert!(all.get("no-such-feature").is_none());
+    }
+}
+
+/// `feature_value::<Value>` (which clones straight from the snapshot, bypassing serde) and
+/// `feature_detail::<Value>` are the evaluated value for every workload feature and user;
+/// `null` and unknown features give the caller's default.
+#[test]
+fn feature_value_as_json_equals_the_evaluated_value_for_every_workload_user() {
+    let Some((users, keys)) = workload_users() else {
+        return;
+    };
+    let sentinel = json!({"default": true});
+    let mut kinds = [0usize; 6];
+    for user in &users {
+        let all = user.eval_all();
+        assert_eq!(all.len(), keys.len());
+        for (k, r) in all.iter() {
+            let want = if r.value.is_null() {
+                sentinel.clone()
+            } else {
+                r.value.clone()
+            };
+            assert_eq!(
+                user.feature_value::<Value>(k, sentinel.clone()),
+                want,
+                "{k}"
+            );
+            assert_eq!(user.feature_value::<Value>(k, Value::Null), *r.value, "{k}");
+            let detail = user.feature_detail::<Value>(k, sentinel.clone());
+            assert_eq!(detail.value, want, "{k}");
+            kinds[match r.value {
+                Value::Null => 0,
+                Value::Bool(_) => 1,
+                Value::Number(_) => 2,
+                Value::String(_) => 3,
+                Value::Array(_) => 4,
+                Value::Object(_) => 5,
+            }] += 1;
+        }
+        assert_eq!(
+            user.feature_value::<Value>("no-such-feature", sentinel.clone()),
+            sentinel
+        );
+    }
+    // The workload exercises null, scalar, string and object values.
+    for kind in [0, 1, 2, 3, 5] {
+        assert!(kinds[kind] > 0, "{kinds:?}");
     }
 }
 

@@ -166,7 +166,7 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
                 kind: match rule.kind {
                     RuleKind::Force(_) => TraceRuleKind::Force,
                     RuleKind::Experiment(_) => TraceRuleKind::Experiment,
-                    RuleKind::Bandit { .. } => TraceRuleKind::Bandit,
+                    RuleKind::Bandit(_) => TraceRuleKind::Bandit,
                     RuleKind::Skip => TraceRuleKind::Skip,
                 },
             });
@@ -211,17 +211,22 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
                         continue;
                     }
                     self.trace_rule(fkey, index, RuleOutcome::Forced);
-                    return self.result(fkey, &f.value, FeatureSource::Force, &rule.id);
+                    return self.result(
+                        fkey,
+                        fs.features.value(f.value),
+                        FeatureSource::Force,
+                        &rule.id,
+                    );
                 }
                 RuleKind::Experiment(exp) => {
                     if let Some(r) = self.rule_experiment(fkey, index, exp, &rule.id, &here) {
                         return r;
                     }
                 }
-                RuleKind::Bandit { leaves, fallback } => {
+                RuleKind::Bandit(b) => {
                     // JS catches a throw in leaf selection and uses the fallback weights.
-                    let mut exp = fallback;
-                    for (c, e) in leaves {
+                    let mut exp = &b.fallback;
+                    for (c, e) in &b.leaves {
                         match c.eval_map(self.attrs(), &fs.saved_groups) {
                             Some(true) => {
                                 exp = e;
@@ -239,7 +244,7 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
         }
         self.result(
             fkey,
-            feature.default_value(),
+            fs.features.value(feature.default),
             FeatureSource::DefaultValue,
             "",
         )

@@ -77,13 +77,13 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         stack: Option<&Stack<'_>>,
     ) -> Result<Eligible<'a>, Stop> {
         let n_var = exp.variations.len();
-        if n_var < 2 || exp.invalid.is_some() {
+        if n_var < 2 || exp.rare().invalid.is_some() {
             return Err(Stop::Out(Outcome::Invalid));
         }
         if !self.user.enabled {
             return Err(Stop::Out(Outcome::ContextDisabled));
         }
-        if let Some(targets) = &exp.url_patterns
+        if let Some(targets) = &exp.rare().url_patterns
             && !is_url_targeted(self.user.url, targets)
         {
             return Err(Stop::Out(Outcome::UrlNotTargeted));
@@ -126,7 +126,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         if eligible.sticky.is_none() {
             self.targeting(exp, stack, &eligible)?;
         }
-        if let Some(url_regex) = &exp.url_regex {
+        if let Some(url_regex) = &exp.rare().url_regex {
             let ok = match url_regex {
                 Some(c) => url_matches(c, self.user.url),
                 None => false,
@@ -146,7 +146,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         stack: Option<&Stack<'_>>,
         e: &Eligible<'a>,
     ) -> Result<(), Stop> {
-        let excluded = match (&exp.filters, &exp.namespace) {
+        let excluded = match (&exp.rare().filters, &exp.namespace) {
             (Some(filters), _) => self.filtered_out(filters),
             (None, Some((ns, start, end))) => {
                 let passed = crate::hash::in_namespace_value(e.hash_value, ns, *start, *end);
@@ -173,7 +173,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
                 return Err(Stop::Out(Outcome::ConditionFailed));
             }
         }
-        if let Some(parents) = &exp.parent_conditions {
+        if let Some(parents) = &exp.rare().parent_conditions {
             for pc in parents {
                 let (value, source) = self.prerequisite(&pc.id, stack);
                 let passed = source != FeatureSource::CyclicPrerequisite
@@ -186,7 +186,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
                 }
             }
         }
-        if exp.groups.is_some() {
+        if exp.rare().groups.is_some() {
             // Deprecated `groups`: this SDK has no context groups, so no overlap.
             return Err(Stop::Out(Outcome::NotInGroups));
         }
@@ -239,7 +239,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         e: &Eligible<'a>,
         a: &Assigned,
     ) -> ExperimentResult<'a> {
-        if let Some(f) = exp.force {
+        if let Some(f) = exp.rare().force {
             self.trace(exp, Outcome::ForcedByExperiment, Some(a.bucket));
             return self.exp_result(exp, f, false, feature_id, None, false);
         }
@@ -367,7 +367,7 @@ impl FeatureSet {
     pub fn url_redirect<'a>(&'a self, user: &User<'a>) -> Option<UrlRedirect<'a>> {
         let mut obs = ();
         for exp in &self.experiments {
-            if exp.url_patterns.is_none() {
+            if exp.rare().url_patterns.is_none() {
                 continue;
             }
             let redirects = exp

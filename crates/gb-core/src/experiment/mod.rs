@@ -57,6 +57,43 @@ pub(crate) struct BanditMeta {
     pub(crate) bandit_version: Option<Value>,
 }
 
+/// The parts of an experiment few have: a feature rule's experiment is smaller without them
+/// (a contextual bandit builds one experiment per leaf).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Rare {
+    pub(crate) filters: Option<Vec<Filter>>,
+    pub(crate) parent_conditions: Option<Vec<ParentCondition>>,
+    /// `force` as given: `Some(None)` when it names no variation (nobody is included).
+    pub(crate) force: Option<Option<usize>>,
+    pub(crate) url_patterns: Option<Vec<UrlTarget>>,
+    pub(crate) url_regex: Option<Option<Arc<Condition>>>,
+    pub(crate) groups: Option<Vec<String>>,
+    /// Why the definition could not be used (the experiment then includes nobody).
+    pub(crate) invalid: Option<String>,
+}
+
+static NO_RARE: Rare = Rare {
+    filters: None,
+    parent_conditions: None,
+    force: None,
+    url_patterns: None,
+    url_regex: None,
+    groups: None,
+    invalid: None,
+};
+
+impl Rare {
+    fn is_empty(&self) -> bool {
+        self.filters.is_none()
+            && self.parent_conditions.is_none()
+            && self.force.is_none()
+            && self.url_patterns.is_none()
+            && self.url_regex.is_none()
+            && self.groups.is_none()
+            && self.invalid.is_none()
+    }
+}
+
 /// An experiment, ready to run.
 ///
 /// Built from a feature rule when a payload loads, or from an inline definition with
@@ -76,11 +113,7 @@ pub struct Experiment {
     /// `seed || key`, ready to hash.
     pub(crate) hash_seed: Seed,
     pub(crate) namespace: Option<(String, f64, f64)>,
-    pub(crate) filters: Option<Vec<Filter>>,
     pub(crate) condition: Option<Arc<Condition>>,
-    pub(crate) parent_conditions: Option<Vec<ParentCondition>>,
-    /// `force` as given: `Some(None)` when it names no variation (nobody is included).
-    pub(crate) force: Option<Option<usize>>,
     pub(crate) active: bool,
     pub(crate) draft: bool,
     pub(crate) stopped: bool,
@@ -88,10 +121,9 @@ pub struct Experiment {
     /// `"<key>__<bucketVersion>"`, the experiment's key in sticky-bucket documents.
     pub(crate) sticky_key: String,
     pub(crate) min_bucket_version: f64,
-    pub(crate) url_patterns: Option<Vec<UrlTarget>>,
-    pub(crate) url_regex: Option<Option<Arc<Condition>>>,
-    pub(crate) groups: Option<Vec<String>>,
     pub(crate) bandit: Option<Box<BanditMeta>>,
+    /// What few experiments have, boxed (`None` when it is all absent).
+    pub(crate) rare: Option<Box<Rare>>,
     /// The definition as the reference SDK shows it in results (without the bandit's
     /// `weights` and `contextualBandit`, which come from `bandit`).
     pub(crate) shape: Arc<Shape>,
@@ -99,8 +131,6 @@ pub struct Experiment {
     pub(crate) weights_from_bandit: bool,
     /// `persistQueryString` (URL redirects).
     pub(crate) persist_query_string: bool,
-    /// Why the definition could not be used (the experiment then includes nobody).
-    pub(crate) invalid: Option<String>,
 }
 
 impl Experiment {
@@ -146,7 +176,13 @@ impl Experiment {
 
     /// Why the definition is unusable, if it is.
     pub fn invalid_reason(&self) -> Option<&str> {
-        self.invalid.as_deref()
+        self.rare().invalid.as_deref()
+    }
+
+    /// The experiment's rarely present parts.
+    #[inline]
+    pub(crate) fn rare(&self) -> &Rare {
+        self.rare.as_deref().unwrap_or(&NO_RARE)
     }
 
     pub(crate) fn parse(v: Value, warnings: &mut Compiling) -> Experiment {
@@ -307,6 +343,15 @@ impl Experiment {
         let sticky_key = alloc::format!("{key}__{bucket_version}");
         let active = !matches!(m.get("active"), Some(Value::Bool(false)));
         let disable_sticky_bucketing = m.get("disableStickyBucketing").is_some_and(is_truthy);
+        let rare = Rare {
+            filters,
+            parent_conditions,
+            force,
+            url_patterns,
+            url_regex,
+            groups,
+            invalid,
+        };
         let draft = status == Some("draft");
         let stopped = status == Some("stopped");
         let persist_query_string = m.get("persistQueryString").is_some_and(is_truthy);
@@ -321,24 +366,18 @@ impl Experiment {
             fallback_attribute,
             hash_version,
             namespace,
-            filters,
             condition,
-            parent_conditions,
-            force,
             active,
             draft,
             stopped,
             disable_sticky_bucketing,
             sticky_key,
             min_bucket_version,
-            url_patterns,
-            url_regex,
-            groups,
             bandit: None,
+            rare: (!rare.is_empty()).then(|| Box::new(rare)),
             shape,
             weights_from_bandit: false,
             persist_query_string,
-            invalid,
         }
     }
 

@@ -8,7 +8,7 @@ use alloc::sync::Arc;
 use serde::ser::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::compiling::compact;
+use crate::values::compact;
 
 use super::Experiment;
 

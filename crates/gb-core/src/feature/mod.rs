@@ -2,6 +2,7 @@
 //! immutable snapshot. The feature table is in [`table`], rules and their parsing in [`rule`].
 
 mod rule;
+mod stream;
 mod table;
 
 use alloc::format;
@@ -68,11 +69,16 @@ impl FeatureSet {
     /// deeper than [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) has its over-deep parts cut off (a condition holding
     /// one is disabled) rather than failing the whole payload.
     pub fn from_json_str(text: &str) -> Result<FeatureSet, ParseError> {
+        // Feature by feature from the text; anything unusual (invalid or over-deep JSON,
+        // repeated keys, `features` not an object) is loaded through one parsed tree instead,
+        // which gives the same snapshot and warnings with the whole tree in memory.
+        if let Some(fs) = stream::load(text) {
+            return Ok(fs);
+        }
         let value = Self::parse_json(text)?;
         if !value.is_object() {
             return Err(ParseError::new("the payload is not a JSON object".into()));
         }
-        // serde_json refuses text nested deeper than 128: no need to walk it again.
         Ok(Self::compile(value))
     }
 
@@ -81,7 +87,12 @@ impl FeatureSet {
     /// that disables a condition holding it (for tools that read the payload's JSON too).
     pub fn parse_json(text: &str) -> Result<Value, ParseError> {
         let value: Value = match serde_json::from_str(text) {
-            Ok(v) => v,
+            // serde_json refuses text nested deeper than 128; shallower text may still nest
+            // deeper than the limit.
+            Ok(mut v) => {
+                crate::depth::cut_in_place(&mut v, MAX_JSON_DEPTH);
+                v
+            }
             Err(e) if format!("{e}").contains("recursion limit") => {
                 let cut = cut_deep_json(text, MAX_JSON_DEPTH);
                 serde_json::from_str(&cut).map_err(|e| ParseError::new(e.to_string()))?
@@ -105,49 +116,24 @@ impl FeatureSet {
     }
 
     fn compile(mut payload: Value) -> FeatureSet {
-        let mut fs = FeatureSet::new();
-        let mut w = Compiling::default();
-        fs.saved_groups = w.saved_groups(payload.get("savedGroups").unwrap_or(&Value::Null));
-        let mut sticky = Vec::<String>::new();
+        let mut l = Loader::new(payload.get("savedGroups").unwrap_or(&Value::Null));
         let features = payload.get_mut("features").map(Value::take);
         let bandits = payload.get("contextualBandits").and_then(Value::as_object);
         match features {
             Some(Value::Object(features)) => {
-                fs.features.reserve(features.len());
+                l.fs.features.reserve(features.len());
                 for (key, def) in features {
-                    w.at(Some(&key), None);
-                    match parse_feature(&key, def, bandits, &mut w, &mut sticky) {
-                        Some(f) => fs.features.insert(f),
-                        None => w.warn(
-                            WarningKind::FeatureDisabled,
-                            "its definition is not an object",
-                        ),
-                    }
+                    // A JSON object has no duplicate keys: nothing is replaced.
+                    l.feature(&key, def, bandits);
                 }
-                w.at(None, None);
             }
             None | Some(Value::Null) => {}
-            Some(_) => w.warn(
+            Some(_) => l.w.warn(
                 WarningKind::FeaturesNotObject,
                 "features must be an object; no feature loaded",
             ),
         }
-        annotate_prerequisites(&mut fs.features, &mut w);
-        if let Some(Value::Array(exps)) = payload.get_mut("experiments").map(Value::take) {
-            for e in exps {
-                let exp = Experiment::parse(e, &mut w);
-                push_unique(&mut sticky, exp.hash_attribute.as_deref().unwrap_or("id"));
-                if let Some(f) = &exp.fallback_attribute {
-                    push_unique(&mut sticky, f);
-                }
-                fs.experiments.push(exp);
-            }
-        }
-        fs.features.shrink_to_fit();
-        fs.experiments.shrink_to_fit();
-        fs.sticky_attributes = sticky;
-        fs.warnings = w.warnings;
-        fs
+        l.finish(payload.get_mut("experiments").map(Value::take))
     }
 
     /// Problems found while compiling: each says where (feature, payload rule index), what
@@ -188,19 +174,90 @@ impl FeatureSet {
     }
 }
 
+/// One payload being compiled, in the order every loader follows: saved groups, then each
+/// feature as it is read, then the prerequisite graph and the experiments.
+pub(super) struct Loader {
+    fs: FeatureSet,
+    w: Compiling,
+    sticky: Vec<String>,
+}
+
+impl Loader {
+    pub(super) fn new(saved_groups: &Value) -> Loader {
+        let mut w = Compiling::default();
+        let fs = FeatureSet {
+            saved_groups: w.saved_groups(saved_groups),
+            ..FeatureSet::new()
+        };
+        Loader {
+            fs,
+            w,
+            sticky: Vec::new(),
+        }
+    }
+
+    /// Compiles feature `key`; `false` if it replaced an earlier definition of `key`.
+    pub(super) fn feature(
+        &mut self,
+        key: &str,
+        def: Value,
+        bandits: Option<&serde_json::Map<String, Value>>,
+    ) -> bool {
+        self.w.at(Some(key), None);
+        match parse_feature(key, def, bandits, &mut self.w, &mut self.sticky) {
+            Some(f) => self.fs.features.insert(f),
+            None => {
+                self.w.warn(
+                    WarningKind::FeatureDisabled,
+                    "its definition is not an object",
+                );
+                true
+            }
+        }
+    }
+
+    pub(super) fn finish(self, experiments: Option<Value>) -> FeatureSet {
+        let (mut fs, mut w, mut sticky) = (self.fs, self.w, self.sticky);
+        w.at(None, None);
+        fs.features.values = core::mem::take(&mut w.values).finish();
+        annotate_prerequisites(&mut fs.features, &mut w);
+        if let Some(Value::Array(exps)) = experiments {
+            for e in exps {
+                let exp = Experiment::parse(e, &mut w);
+                push_unique(&mut sticky, exp.hash_attribute.as_deref().unwrap_or("id"));
+                if let Some(f) = &exp.fallback_attribute {
+                    push_unique(&mut sticky, f);
+                }
+                fs.experiments.push(exp);
+            }
+        }
+        fs.features.shrink_to_fit();
+        fs.experiments.shrink_to_fit();
+        fs.sticky_attributes = sticky;
+        fs.warnings = w.warnings;
+        fs
+    }
+}
+
 /// The ids every rule of `f` may gate on (rule parents and experiments' parents).
 fn prerequisite_ids(f: &Feature) -> Vec<&str> {
     fn from<'f>(ids: &mut Vec<&'f str>, e: &'f Experiment) {
-        ids.extend(e.parent_conditions.iter().flatten().map(|p| p.id.as_str()));
+        ids.extend(
+            e.rare()
+                .parent_conditions
+                .iter()
+                .flatten()
+                .map(|p| p.id.as_str()),
+        );
     }
     let mut ids = Vec::new();
     for r in &f.rules {
         ids.extend(r.parents.iter().flatten().map(|p| p.id.as_str()));
         match &r.kind {
             RuleKind::Experiment(e) => from(&mut ids, e),
-            RuleKind::Bandit { leaves, fallback } => {
-                leaves.iter().for_each(|(_, e)| from(&mut ids, e));
-                from(&mut ids, fallback);
+            RuleKind::Bandit(b) => {
+                b.leaves.iter().for_each(|(_, e)| from(&mut ids, e));
+                from(&mut ids, &b.fallback);
             }
             RuleKind::Force(_) | RuleKind::Skip => {}
         }

@@ -11,14 +11,15 @@ use gb_condition::{Condition, is_truthy};
 use serde_json::{Map, Value};
 
 use crate::bucket::Range;
-use crate::compiling::{Compiling, compact};
+use crate::compiling::Compiling;
 use crate::experiment::{
     BanditMeta, Experiment, Filter, ParentCondition, Shape, parse_filters, parse_parents,
 };
 use crate::hash::{HashVersion, Seed};
+use crate::values::{ValueId, compact};
 use crate::warning::WarningKind;
 
-use super::table::{Feature, JsonValue};
+use super::table::Feature;
 
 #[derive(Debug)]
 pub(crate) struct Rule {
@@ -34,17 +35,23 @@ pub(crate) struct Rule {
 pub(crate) enum RuleKind {
     Force(Box<ForceRule>),
     Experiment(Box<Experiment>),
-    Bandit {
-        leaves: Box<[(Arc<Condition>, Box<Experiment>)]>,
-        fallback: Box<Experiment>,
-    },
+    Bandit(Box<Bandit>),
     /// A rule with no variations (skipped, as the reference does).
     Skip,
 }
 
+/// A contextual-bandit rule: the experiment of the first leaf whose condition matches, else
+/// the fallback.
+#[derive(Debug)]
+pub(crate) struct Bandit {
+    pub(crate) leaves: Box<[(Arc<Condition>, Box<Experiment>)]>,
+    pub(crate) fallback: Box<Experiment>,
+}
+
 #[derive(Debug)]
 pub(crate) struct ForceRule {
-    pub(crate) value: JsonValue,
+    /// The forced value, in the feature table's values.
+    pub(crate) value: ValueId,
     pub(crate) condition: Option<Arc<Condition>>,
     /// `seed || featureKey`, ready to hash.
     pub(crate) seed: Seed,
@@ -109,7 +116,7 @@ pub(super) fn parse_feature(
             Box::default()
         }
     };
-    Some(Feature::new(key, default_value, rules))
+    Some(Feature::new(key, w.values.add(default_value), rules))
 }
 
 fn opt_str(m: &Map<String, Value>, k: &str) -> Result<Option<String>, String> {
@@ -178,7 +185,7 @@ fn parse_rule(
             parents,
             filters,
             kind: RuleKind::Force(Box::new(ForceRule {
-                value: force.into(),
+                value: w.values.add(force),
                 condition,
                 seed: Seed::new(opt_str(&m, "seed")?.as_deref().unwrap_or(feature_key)),
                 hash_attribute: opt_str(&m, "hashAttribute")?.map(String::into_boxed_str),
@@ -272,7 +279,7 @@ fn parse_rule(
     let kind = match bandit {
         None => {
             let exp = Experiment::build(&e, Some(variations), shape, w);
-            if let Some(why) = &exp.invalid {
+            if let Some(why) = &exp.rare().invalid {
                 return Err(why.clone());
             }
             RuleKind::Experiment(Box::new(exp))
@@ -312,7 +319,7 @@ fn parse_rule(
                 variation_weights: Experiment::fallback_weights(&e, variations.len()),
                 bandit_version: version,
             };
-            RuleKind::Bandit {
+            RuleKind::Bandit(Box::new(Bandit {
                 leaves: leaves.into_boxed_slice(),
                 fallback: Box::new(Experiment::with_bandit(
                     &e,
@@ -322,7 +329,7 @@ fn parse_rule(
                     None,
                     w,
                 )),
-            }
+            }))
         }
     };
     Ok(Rule {

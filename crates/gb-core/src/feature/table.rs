@@ -6,58 +6,30 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::hash::BuildHasher;
 
+use crate::values::{ValueId, Values};
 use hashbrown::{DefaultHashBuilder, HashTable};
-use serde_json::Value;
-
-use crate::compiling::compact;
 
 use super::rule::Rule;
 
 #[derive(Debug)]
 pub(crate) struct Feature {
     pub(crate) key: Box<str>,
-    /// `null`, `true` and `false` are not boxed (`small`); anything else is.
-    default_boxed: Option<Box<Value>>,
-    default_small: Small,
     pub(crate) rules: Box<[Rule]>,
+    /// The default value, in the table's [`Values`].
+    pub(crate) default: ValueId,
     /// The longest chain of prerequisites below this feature; `u32::MAX` if a cycle is
     /// reachable (set at load from the payload's prerequisite graph). A bare `u32` keeps the
-    /// entry at 48 bytes.
+    /// entry at 40 bytes.
     pub(super) prereq_height: u32,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Small {
-    Null,
-    True,
-    False,
-}
-
 impl Feature {
-    pub(super) fn new(key: &str, default_value: Value, rules: Box<[Rule]>) -> Feature {
-        let (default_boxed, default_small) = match default_value {
-            Value::Null => (None, Small::Null),
-            Value::Bool(true) => (None, Small::True),
-            Value::Bool(false) => (None, Small::False),
-            other => (Some(Box::new(compact(other, 0))), Small::Null),
-        };
+    pub(super) fn new(key: &str, default: ValueId, rules: Box<[Rule]>) -> Feature {
         Feature {
             key: key.into(),
-            default_boxed,
-            default_small,
             rules,
+            default,
             prereq_height: u32::MAX,
-        }
-    }
-
-    /// The feature's default value.
-    #[inline]
-    pub(crate) fn default_value(&self) -> &Value {
-        match (&self.default_boxed, self.default_small) {
-            (Some(v), _) => v,
-            (None, Small::Null) => &NULL,
-            (None, Small::True) => &TRUE,
-            (None, Small::False) => &FALSE,
         }
     }
 
@@ -68,48 +40,13 @@ impl Feature {
     }
 }
 
-/// A JSON value held by a compiled payload: `null` and booleans cost nothing, anything else
-/// is boxed (a `Value` is 72 bytes, and most feature values are booleans).
-#[derive(Debug)]
-pub(crate) enum JsonValue {
-    Null,
-    Bool(bool),
-    Boxed(Box<Value>),
-}
-
-static NULL: Value = Value::Null;
-static TRUE: Value = Value::Bool(true);
-static FALSE: Value = Value::Bool(false);
-
-impl From<Value> for JsonValue {
-    fn from(v: Value) -> Self {
-        match v {
-            Value::Null => JsonValue::Null,
-            Value::Bool(b) => JsonValue::Bool(b),
-            other => JsonValue::Boxed(Box::new(compact(other, 0))),
-        }
-    }
-}
-
-impl core::ops::Deref for JsonValue {
-    type Target = Value;
-
-    #[inline]
-    fn deref(&self) -> &Value {
-        match self {
-            JsonValue::Null => &NULL,
-            JsonValue::Bool(true) => &TRUE,
-            JsonValue::Bool(false) => &FALSE,
-            JsonValue::Boxed(v) => v,
-        }
-    }
-}
-
 /// The features of a payload in one exactly-sized array, found by key through a hash index
 /// of positions (4 bytes per slot instead of a whole entry per slot).
 #[derive(Default)]
 pub(crate) struct FeatureTable {
     pub(super) entries: Vec<Feature>,
+    /// The values features and their rules return.
+    pub(crate) values: Values,
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
 }
@@ -121,6 +58,12 @@ impl fmt::Debug for FeatureTable {
 }
 
 impl FeatureTable {
+    /// The value `id` of a feature or rule of this table.
+    #[inline]
+    pub(crate) fn value(&self, id: ValueId) -> &serde_json::Value {
+        self.values.get(id)
+    }
+
     /// Where feature `key` stands in payload order.
     pub(crate) fn position(&self, key: &str) -> Option<usize> {
         let hash = self.hasher.hash_one(key);
@@ -159,8 +102,9 @@ impl FeatureTable {
         });
     }
 
-    /// Adds a feature; a later definition of the same key replaces the earlier one.
-    pub(super) fn insert(&mut self, feature: Feature) {
+    /// Adds a feature; a later definition of the same key replaces the earlier one (and
+    /// `false` is returned).
+    pub(super) fn insert(&mut self, feature: Feature) -> bool {
         let hash = self.hasher.hash_one(&*feature.key);
         let (entries, hasher) = (&mut self.entries, &self.hasher);
         match self.index.entry(
@@ -180,14 +124,16 @@ impl FeatureTable {
                 if let Some(slot) = entries.get_mut(*o.get() as usize) {
                     *slot = feature;
                 }
+                false
             }
             hashbrown::hash_table::Entry::Vacant(v) => {
                 // More than u32::MAX features cannot be held in memory anyway.
                 let Ok(i) = u32::try_from(entries.len()) else {
-                    return;
+                    return true;
                 };
                 entries.push(feature);
                 v.insert(i);
+                true
             }
         }
     }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::collector::Collector;
 use crate::deferred::{Deferred, DeferredTrackingCall};
-use crate::detail::{FeatureDetail, detail_of, typed};
+use crate::detail::{FeatureDetail, detail_of, value_or};
 use crate::eval_all::{AllResults, AllShared, HeldAll};
 use crate::feature_result::{FeatureResult, Held, SharedResult};
 use crate::inputs::{EvalCart, Overrides, UserInputs};
@@ -257,6 +257,7 @@ impl UserContext {
         }
     }
 
+    #[inline]
     pub(crate) fn core_user(&self) -> User<'_> {
         self.inputs.user()
     }
@@ -293,6 +294,7 @@ impl UserContext {
     }
 
     /// Whether an evaluation has nothing to observe and nothing to lock.
+    #[inline]
     fn is_plain(&self) -> bool {
         self.sticky.is_none() && self.deferred.is_none() && !self.shared.any_hooks
     }
@@ -364,6 +366,7 @@ impl UserContext {
 
     /// The features this user is evaluated on: their remote evaluation, else the client's
     /// current snapshot (an `arc-swap` guard: no lock, no reference-count contention).
+    #[inline]
     fn snapshot(&self) -> Snap<'_> {
         match &self.remote {
             Some(s) => Snap::Remote(s),
@@ -404,15 +407,13 @@ impl UserContext {
 
     /// The feature's value as `T`; `default` when the feature is unknown, its value is
     /// `null`, it does not deserialize as `T`, or features are not loaded yet.
+    ///
+    /// For `T = serde_json::Value` the value is cloned from the snapshot (no deserializer);
+    /// that clone (one allocation per string, array and object in it) is most of its cost over
+    /// the evaluation. To read a value without copying it, borrow it from a shared result:
+    /// `user.eval_feature(key).value()` (see [`FeatureResult`]).
     pub fn feature_value<T: DeserializeOwned + 'static>(&self, key: &str, default: T) -> T {
-        self.with_feature(key, |r, _| {
-            if r.value.is_null() {
-                None
-            } else {
-                typed(r.value)
-            }
-        })
-        .unwrap_or(default)
+        self.with_feature(key, move |r, _| value_or(r.value, default))
     }
 
     /// The full result: value, source, rule, experiment and its result.
