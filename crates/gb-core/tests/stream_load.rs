@@ -96,6 +96,11 @@ fn repeated_keys_and_odd_shapes_load_as_the_tree_does() {
         r#"{}"#,
         // Escaped keys are the same keys.
         r#"{"feat\u0075res": {"\u0061": {"defaultValue": true}}, "saved\u0047roups": {"g": {"id": "u2"}}}"#,
+        // A repeated key whose definitions are not objects (found by the `payload` fuzz
+        // target: both were reported), and repeats mixing an object and a non-object.
+        r#"{"features": {"c": 1, "d": {"defaultValue": 2}, "c": 0}}"#,
+        r#"{"features": {"c": {"defaultValue": 1}, "c": 0}}"#,
+        r#"{"features": {"c": 0, "c": {"defaultValue": 1}}}"#,
         // Falsy definitions are reported, truthy non-objects evaluate to null.
         r#"{"features": {"z": 0, "e": "", "f": false, "t": "yes", "n": 1}}"#,
     ] {

@@ -180,6 +180,9 @@ pub(super) struct Loader {
     fs: FeatureSet,
     w: Compiling,
     sticky: Vec<String>,
+    /// Keys whose definition was not an object (they have no table entry), so that a key
+    /// repeated in payload text is noticed whatever its definitions are.
+    not_objects: hashbrown::HashSet<String>,
 }
 
 impl Loader {
@@ -193,10 +196,12 @@ impl Loader {
             fs,
             w,
             sticky: Vec::new(),
+            not_objects: hashbrown::HashSet::new(),
         }
     }
 
-    /// Compiles feature `key`; `false` if it replaced an earlier definition of `key`.
+    /// Compiles feature `key`; `false` if `key` was defined before, whether or not as an
+    /// object (the text loader then falls back to the parsed tree).
     pub(super) fn feature(
         &mut self,
         key: &str,
@@ -204,14 +209,15 @@ impl Loader {
         bandits: Option<&serde_json::Map<String, Value>>,
     ) -> bool {
         self.w.at(Some(key), None);
+        let seen_as_not_object = self.not_objects.contains(key);
         match parse_feature(key, def, bandits, &mut self.w, &mut self.sticky) {
-            Some(f) => self.fs.features.insert(f),
+            Some(f) => self.fs.features.insert(f) && !seen_as_not_object,
             None => {
                 self.w.warn(
                     WarningKind::FeatureDisabled,
                     "its definition is not an object",
                 );
-                true
+                self.fs.features.get(key).is_none() && self.not_objects.insert(key.into())
             }
         }
     }
