@@ -184,7 +184,7 @@ pub(crate) fn save_assignment(
     attr: &str,
     value: &Value,
     variation_key: &str,
-) {
+) -> bool {
     let attr_value = sticky_value(value);
     let key = attribute_key(attr, &attr_value);
     let exp_key = &exp.sticky_key;
@@ -194,7 +194,7 @@ pub(crate) fn save_assignment(
         .map(String::as_str)
         == Some(variation_key)
     {
-        return;
+        return false;
     }
     let mut doc = existing
         .cloned()
@@ -208,6 +208,7 @@ pub(crate) fn save_assignment(
     doc.assignments
         .insert(exp_key.clone(), variation_key.into());
     docs.put_changed(doc);
+    true
 }
 
 /// Whether `suffix` is the text of an integer `i` with `0 <= i < min` (JavaScript `String(i)`).

@@ -83,3 +83,89 @@ fn empty_array_condition_passes() {
     let want = json!({"value":[],"on":true,"off":false,"source":"force","ruleId":""});
     assert_eq!(eval(p, json!({}), "f5"), want);
 }
+
+/// Found by `cargo xtask diff --seed 77`: JS looks a parent up as
+/// `features[parentCondition.id]` (so a missing id is the feature `"undefined"` and `5` is
+/// `"5"`) and evaluates `parentCondition.condition || {}`; a non-object parent condition has
+/// no id and no condition. Answers from the JS SDK 1.8.0 under Node 20.
+#[test]
+fn parent_conditions_read_their_fields_as_javascript() {
+    let cases = [
+        (
+            r#"{"features":{"p":{"defaultValue":1},"f":{"defaultValue":0,"rules":[{"parentConditions":[{}],"force":1}]}}}"#,
+            json!({"value": 1, "source": "force"}),
+        ),
+        (
+            r#"{"features":{"undefined":{"defaultValue":7},"f":{"defaultValue":0,"rules":[{"parentConditions":[{"condition":{"value":7}}],"force":1}]}}}"#,
+            json!({"value": 1, "source": "force"}),
+        ),
+        (
+            r#"{"features":{"5":{"defaultValue":true},"f":{"defaultValue":0,"rules":[{"parentConditions":[{"id":5,"condition":{"value":true}}],"force":1}]}}}"#,
+            json!({"value": 1, "source": "force"}),
+        ),
+        (
+            r#"{"features":{"f":{"defaultValue":0,"rules":[{"parentConditions":[3],"force":1}]}}}"#,
+            json!({"value": 1, "source": "force"}),
+        ),
+        (
+            r#"{"features":{"f":{"defaultValue":0,"rules":[{"parentConditions":[{"id":"missing","condition":{"value":{"$exists":true}},"gate":true}],"force":1}]}}}"#,
+            json!({"value": null, "source": "prerequisite"}),
+        ),
+        (
+            r#"{"features":{"f":{"defaultValue":0,"rules":[{"parentConditions":[{"id":"missing","condition":0,"gate":1}],"force":1}]}}}"#,
+            json!({"value": 1, "source": "force"}),
+        ),
+    ];
+    for (payload, want) in cases {
+        let got = eval(payload, json!({}), "f");
+        assert_eq!(
+            json!({"value": got["value"], "source": got["source"]}),
+            want,
+            "{payload}"
+        );
+    }
+}
+
+/// Found by `cargo xtask diff --seed 77` (batch 23). JS evaluates a prerequisite again each
+/// time a rule names it, and a sticky bucket saved by the first evaluation changes the
+/// second: here `f15`'s first rule saves `f15__0` and is then blocked by `minBucketVersion`,
+/// so the second evaluation saves `v`, which the next `f15` finds (`stickyBucketUsed`).
+/// Remembered prerequisite results are forgotten when a saved bucket changes the documents.
+/// Answers from the JS SDK 1.8.0 under Node 20.
+#[test]
+fn a_sticky_bucket_saved_by_a_prerequisite_is_seen_by_its_next_evaluation() {
+    let fs = FeatureSet::from_json_str(
+        r#"{"features":{"f4":{"rules":[{"parentConditions":[{"id":"f15"},{"id":"f15"}]}]},"f15":{"rules":[{"variations":[true,null],"minBucketVersion":2},{"variations":["ı",{}],"meta":[{},{"key":"v"}]}]}}}"#,
+    )
+    .expect("payload");
+    let attrs = json!({"id": "u"});
+    let user = User::new(attrs.as_object().expect("object"));
+    let mut docs = StickyBucketDocs::new();
+    let f4 = fs.eval_feature_with("f4", &user, Some(&mut docs), &mut ());
+    assert_eq!(f4.to_json()["source"], json!("defaultValue"));
+    let saved = |docs: &StickyBucketDocs| {
+        let doc = docs.docs().next().expect("a document");
+        doc.assignments.get("f15__0").cloned()
+    };
+    assert_eq!(saved(&docs).as_deref(), Some("v"));
+    let f15 = fs
+        .eval_feature_with("f15", &user, Some(&mut docs), &mut ())
+        .to_json();
+    assert_eq!(f15["value"], json!({}));
+    assert_eq!(f15["experimentResult"]["variationId"], json!(1));
+    assert_eq!(f15["experimentResult"]["stickyBucketUsed"], json!(true));
+    // Alone, `f15` is first assigned by its first rule ("1"), then, blocked there, by its
+    // second (`v`), both from the hash.
+    let mut docs = StickyBucketDocs::new();
+    let first = fs
+        .eval_feature_with("f15", &user, Some(&mut docs), &mut ())
+        .to_json();
+    assert_eq!(first["value"], json!(null));
+    assert_eq!(saved(&docs).as_deref(), Some("1"));
+    let second = fs
+        .eval_feature_with("f15", &user, Some(&mut docs), &mut ())
+        .to_json();
+    assert_eq!(second["value"], json!({}));
+    assert_eq!(second["experimentResult"]["stickyBucketUsed"], json!(false));
+    assert_eq!(saved(&docs).as_deref(), Some("v"));
+}

@@ -52,6 +52,10 @@ pub(crate) struct Ev<'a, 'u, O> {
     /// Prerequisite results already computed in this evaluation (set up at the first
     /// prerequisite: most evaluations have none).
     memo: Option<Memo<'a>>,
+    /// Sticky buckets saved so far that changed the user's documents: JS evaluates a
+    /// prerequisite again each time it is reached, and a saved bucket can change what the
+    /// next evaluation of it gives, so a change forgets the remembered results.
+    sticky_changes: u32,
     budget: Budget,
 }
 
@@ -68,6 +72,7 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
             sticky,
             obs,
             memo: None,
+            sticky_changes: 0,
             budget: Budget::default(),
         }
     }
@@ -328,13 +333,21 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
         if reusable && let Some(hit) = self.memo.as_ref().and_then(|m| m.get(id)) {
             return hit;
         }
+        let changes = self.sticky_changes;
         let r = self.feature(id, stack);
-        if reusable && !self.budget.exhausted() {
+        if reusable && !self.budget.exhausted() && changes == self.sticky_changes {
             self.memo
                 .get_or_insert_with(Memo::new)
                 .insert(id, r.value, r.source);
         }
         (r.value, r.source)
+    }
+
+    /// A saved sticky bucket changed the user's documents: results remembered so far may
+    /// differ from what evaluating again gives.
+    pub(crate) fn sticky_changed(&mut self) {
+        self.sticky_changes = self.sticky_changes.wrapping_add(1);
+        self.memo = None;
     }
 
     /// The reference `getHashAttribute`: the attribute's value if truthy, else the fallback's.

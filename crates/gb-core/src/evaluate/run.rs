@@ -265,8 +265,9 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         self.trace(exp, outcome, Some(a.bucket));
         if self.sticky_enabled(exp)
             && let Some(docs) = self.sticky.as_deref_mut()
+            && save_assignment(docs, exp, e.hash_attribute, e.hash_value, result.key)
         {
-            save_assignment(docs, exp, e.hash_attribute, e.hash_value, result.key);
+            self.sticky_changed();
         }
         self.obs.on_experiment_viewed(exp, &result);
         result

@@ -100,18 +100,36 @@ impl P {
         };
         let mut out = Vec::with_capacity(a.len());
         for pc in a {
-            let (Some(Value::String(id)), cond) = (pc.get("id"), pc.get("condition")) else {
-                self.err("a parent condition needs a string id");
+            // JS reads `parentCondition.id`, `.condition` and `.gate`: of null that throws (the
+            // rule is disabled here instead); of any other non-object they are undefined.
+            if pc.is_null() {
+                self.err("a parent condition must not be null");
                 return None;
+            }
+            let field = |k: &str| pc.as_object().and_then(|m| m.get(k));
+            // JS looks the parent up as `features[parentCondition.id]`, which converts the
+            // id with `String(id)`: a missing id is the feature "undefined", 5 is "5".
+            let id = match field("id") {
+                Some(Value::String(id)) => id.clone(),
+                None => String::from("undefined"),
+                Some(other) => {
+                    let mut text = String::new();
+                    if gb_condition::write_js_string(&mut text, other).is_err() {
+                        self.err("a parent condition's id is nested too deeply");
+                        return None;
+                    }
+                    text
+                }
             };
-            let condition = match cond {
-                None | Some(Value::Null) => warnings.always(),
-                Some(c) => warnings.condition(c),
+            // `parentCondition.condition || {}`.
+            let condition = match field("condition") {
+                Some(c) if is_truthy(c) => warnings.condition(c),
+                _ => warnings.always(),
             };
             out.push(ParentCondition {
-                id: id.clone(),
+                id,
                 condition,
-                gate: pc.get("gate").is_some_and(is_truthy),
+                gate: field("gate").is_some_and(is_truthy),
             });
         }
         Some(out)
