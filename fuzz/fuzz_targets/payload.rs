@@ -19,11 +19,11 @@ struct Counter {
 
 impl<'a> Observer<'a> for Counter {
     fn on_experiment_viewed(&mut self, experiment: &'a Experiment, result: &ExperimentResult<'a>) {
-        // Out of the experiment only when a sticky bucket named a variation that no longer
-        // exists: then, as in JS `getExperimentResult`, the baseline (0) is reported.
+        // A viewed result out of the experiment (a sticky bucket or a range naming a variation
+        // that does not exist) is the baseline, as in JS `getExperimentResult`.
         assert!(
-            result.in_experiment || (result.sticky_bucket_used && result.variation_id == 0),
-            "viewed but not in the experiment"
+            result.in_experiment || result.variation_id == 0,
+            "viewed out of the experiment, but not with the baseline"
         );
         assert!(result.variation_id < experiment.variations().len());
         self.viewed += 1;

@@ -391,3 +391,40 @@ fn a_sticky_bucket_past_the_last_variation_gives_the_baseline_out_of_the_experim
     assert_eq!(r.source, FeatureSource::DefaultValue);
     assert_eq!(viewed.0, vec![(false, 0, true, 2)]);
 }
+
+/// Found by the `payload` fuzz target: explicit `ranges` with more entries than variations put
+/// a user in a range that names no variation. JS `getExperimentResult` gives the baseline, out
+/// of the experiment, and still fires the tracking callback; the rule is then skipped. Checked
+/// with the JS SDK 1.8.0 under Node 20: user "a" (bucket 0.5737) is tracked with
+/// `inExperiment: false, variationId: 0` and gets the default value; user "b" (0.3519) is in.
+#[test]
+fn a_range_past_the_last_variation_gives_the_baseline_out_of_the_experiment() {
+    use gb_core::{ExperimentResult, FeatureResult, Observer};
+
+    #[derive(Default)]
+    struct Viewed(Vec<(bool, usize, Option<f64>)>);
+    impl<'a> Observer<'a> for Viewed {
+        fn on_experiment_viewed(&mut self, _e: &'a Experiment, r: &ExperimentResult<'a>) {
+            self.0.push((r.in_experiment, r.variation_id, r.bucket));
+        }
+        fn on_feature_usage(&mut self, _key: &str, _result: &FeatureResult<'a>) {}
+    }
+
+    let fs = FeatureSet::from_value(&json!({"features": {"f": {
+        "defaultValue": 0,
+        "rules": [{"key": "", "variations": [0, 1], "hashAttribute": "id", "hashVersion": 2,
+                   "ranges": [[0, 0.5], [1.5, 1.5], [0.5, 1.0]]}]
+    }}}));
+    for (id, source, viewed) in [
+        ("a", FeatureSource::DefaultValue, (false, 0, Some(0.5737))),
+        ("b", FeatureSource::Experiment, (true, 0, Some(0.3519))),
+    ] {
+        let attrs = json!({ "id": id });
+        let user = User::new(attrs.as_object().unwrap());
+        let mut seen = Viewed::default();
+        let r = fs.eval_feature_with("f", &user, None, &mut seen);
+        assert_eq!(r.value, &json!(0), "{id}");
+        assert_eq!(r.source, source, "{id}");
+        assert_eq!(seen.0, vec![viewed], "{id}");
+    }
+}
