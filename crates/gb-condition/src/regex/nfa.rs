@@ -5,6 +5,13 @@
 //! BMP) spelled as a placeholder code point ([`super::units`]); so a set of UTF-16 units
 //! becomes a set of code points, and that a set of UTF-8 byte sequences.
 
+#![allow(
+    clippy::result_large_err,
+    reason = "regex-automata's BuildError is 128 bytes or more only when another crate of the \
+              build turns on its `syntax` feature (the workspace's `regex` users do); errors \
+              are the cold path of a compile, built at most once per pattern"
+)]
+
 use alloc::vec::Vec;
 
 use regex_automata::nfa::thompson::{BuildError, Builder, NFA, Transition};
