@@ -53,7 +53,7 @@ pub unsafe extern "C" fn gb_eval(
 
 fn eval(payload: &[u8], key: &[u8], attributes: &[u8]) -> Option<bool> {
     let fs = FeatureSet::from_json_str(core::str::from_utf8(payload).ok()?).ok()?;
-    let attrs: Map<String, Value> = serde_json::from_slice(attributes).ok()?;
+    let attrs: Map<String, Value> = serde_json::from_str(core::str::from_utf8(attributes).ok()?).ok()?;
     Some(
         fs.eval_feature(core::str::from_utf8(key).ok()?, &User::new(&attrs))
             .on(),
