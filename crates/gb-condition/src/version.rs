@@ -9,7 +9,7 @@ use crate::value::{StackStr, V, utf16_cmp, write_js_number};
 /// Writes the padded form of `input`: numbers are stringified, any other non-string (and the
 /// empty string) becomes `"0"`, a leading `v` and `+build` are dropped, parts split on `.`/`-`,
 /// `~` is appended to a three-part version, and numeric parts are left-padded to width 5.
-fn write_padded(w: &mut dyn Write, input: &str) -> fmt::Result {
+fn write_padded<W: Write>(w: &mut W, input: &str) -> fmt::Result {
     let s = input.strip_prefix('v').unwrap_or(input);
     let s = match s.find('+') {
         Some(i) => &s[..i],

@@ -145,11 +145,11 @@ pub(crate) fn write_js_view<W: Write>(w: &mut W, v: V<'_>) -> fmt::Result {
 /// written out: the text stops there (an error), so `String(value)` never recurses unbounded.
 const MAX_JS_STRING_DEPTH: usize = 100;
 
-fn write_js_view_at(w: &mut dyn Write, v: V<'_>, depth: usize) -> fmt::Result {
+fn write_js_view_at<W: Write>(w: &mut W, v: V<'_>, depth: usize) -> fmt::Result {
     match v {
         V::Null => w.write_str("null"),
         V::Bool(b) => w.write_str(if b { "true" } else { "false" }),
-        V::Num(n) => js_number(w, n),
+        V::Num(n) => write_js_number(w, n),
         V::Str(s) => w.write_str(s),
         V::Obj(_) => w.write_str("[object Object]"),
         V::Arr(_) if depth >= MAX_JS_STRING_DEPTH => Err(fmt::Error),
@@ -157,7 +157,7 @@ fn write_js_view_at(w: &mut dyn Write, v: V<'_>, depth: usize) -> fmt::Result {
     }
 }
 
-fn write_js_array(w: &mut dyn Write, a: &[Value], depth: usize) -> fmt::Result {
+fn write_js_array<W: Write>(w: &mut W, a: &[Value], depth: usize) -> fmt::Result {
     for (i, e) in a.iter().enumerate() {
         if i > 0 {
             w.write_char(',')?;
@@ -201,28 +201,23 @@ pub(crate) fn with_js_string<R>(v: V<'_>, f: impl FnOnce(&str) -> R) -> R {
 /// object keys in JavaScript property order: integer-like keys (`"0"` to `"4294967294"`,
 /// canonical form) first in ascending numeric order, then the other keys in insertion order.
 pub fn write_js_json<W: Write>(w: &mut W, v: &Value) -> fmt::Result {
-    js_json(w, v)
-}
-
-/// [`write_js_json`]'s body, compiled once for every writer.
-fn js_json(w: &mut dyn Write, v: &Value) -> fmt::Result {
     match v {
         Value::Null => w.write_str("null"),
         Value::Bool(b) => w.write_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => js_number(w, n.as_f64().unwrap_or(f64::NAN)),
+        Value::Number(n) => write_js_number(w, n.as_f64().unwrap_or(f64::NAN)),
         Value::String(s) => write_json_str(w, s),
         Value::Array(a) => write_js_json_array(w, a),
         Value::Object(m) => write_js_json_map(w, m),
     }
 }
 
-fn write_js_json_array(w: &mut dyn Write, a: &[Value]) -> fmt::Result {
+fn write_js_json_array<W: Write>(w: &mut W, a: &[Value]) -> fmt::Result {
     w.write_char('[')?;
     for (i, e) in a.iter().enumerate() {
         if i > 0 {
             w.write_char(',')?;
         }
-        js_json(w, e)?;
+        write_js_json(w, e)?;
     }
     w.write_char(']')
 }
@@ -242,7 +237,7 @@ pub(crate) fn array_index_key(k: &str) -> Option<u32> {
 }
 
 /// A string literal as `JSON.stringify` writes it.
-fn write_json_str(w: &mut dyn Write, s: &str) -> fmt::Result {
+fn write_json_str<W: Write>(w: &mut W, s: &str) -> fmt::Result {
     w.write_char('"')?;
     let mut start = 0;
     for (i, c) in s.char_indices() {
@@ -307,17 +302,17 @@ pub(crate) fn js_json_eq(v: V<'_>, text: &str) -> bool {
     r.is_ok() && t.ok && t.rest.is_empty()
 }
 
-fn write_js_json_map(w: &mut dyn Write, m: &Map<String, Value>) -> fmt::Result {
+fn write_js_json_map<W: Write>(w: &mut W, m: &Map<String, Value>) -> fmt::Result {
     w.write_char('{')?;
     let mut first = true;
-    let mut entry = |w: &mut dyn Write, k: &str, v: &Value| -> fmt::Result {
+    let mut entry = |w: &mut W, k: &str, v: &Value| -> fmt::Result {
         if !first {
             w.write_char(',')?;
         }
         first = false;
         write_json_str(w, k)?;
         w.write_char(':')?;
-        js_json(w, v)
+        write_js_json(w, v)
     };
     if m.keys().any(|k| array_index_key(k).is_some()) {
         // Only objects with integer-like keys pay for the reordering.
