@@ -43,11 +43,6 @@ impl Write for StackStr {
 /// Writes a number the way JavaScript's `Number.prototype.toString()` does
 /// (`1e21`, `1.5e-7`, `123`, `0.1`, `-0` as `0`).
 pub fn write_js_number<W: Write>(w: &mut W, x: f64) -> fmt::Result {
-    js_number(w, x)
-}
-
-/// [`write_js_number`]'s body, compiled once for every writer.
-fn js_number(w: &mut dyn Write, x: f64) -> fmt::Result {
     if x.is_nan() {
         return w.write_str("NaN");
     }
