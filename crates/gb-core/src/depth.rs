@@ -75,6 +75,71 @@ pub(crate) fn drop_flat(v: Value) {
     }
 }
 
+/// Whether serde_json failed on `text` with `e` because the text nests deeper than its
+/// recursion limit (128), told from the error's position rather than its message: serde_json
+/// stops on the opening bracket of the 128th nested container, where a value is expected, and
+/// every other syntax error stands at a shallower depth or where no value is expected.
+pub(crate) fn over_serde_depth(text: &str, e: &serde_json::Error) -> bool {
+    const SERDE_LIMIT: usize = 128;
+    if !e.is_syntax() {
+        return false;
+    }
+    let b = text.as_bytes();
+    // serde_json's position: 1-based line, column counted in bytes, past the peeked byte.
+    let line_start = match e.line() {
+        0 | 1 => Some(0),
+        l => b
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c == b'\n')
+            .nth(l - 2)
+            .map(|(i, _)| i + 1),
+    };
+    let Some(end) = line_start.and_then(|s| s.checked_add(e.column())) else {
+        return false;
+    };
+    if end == 0 || end > b.len() || !matches!(b[end - 1], b'[' | b'{') {
+        return false;
+    }
+    // The prefix before that bracket is valid JSON: count the containers it leaves open and
+    // whether the bracket stands where a value goes.
+    let mut open: Vec<u8> = Vec::new();
+    let mut last = 0u8;
+    let mut in_str = false;
+    let mut i = 0;
+    while i < end - 1 {
+        let c = b[i];
+        i += 1;
+        if in_str {
+            match c {
+                b'\\' => i += 1,
+                b'"' => {
+                    in_str = false;
+                    last = c;
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'[' | b'{' => open.push(c),
+            b']' | b'}' => {
+                open.pop();
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => continue,
+            _ => {}
+        }
+        last = c;
+    }
+    let value_expected = match last {
+        b'[' | b':' => true,
+        b',' => open.last() == Some(&b'['),
+        _ => false,
+    };
+    open.len() + 1 == SERDE_LIMIT && value_expected
+}
+
 /// Replaces every JSON container nested deeper than `max` with `{"$gbTooDeep":1}`, without
 /// recursion, so that a hostile payload can still load with the deep part disabled.
 pub(crate) fn cut_deep_json(text: &str, max: usize) -> String {
@@ -148,6 +213,43 @@ pub(crate) fn cut_deep_json(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The typed check agrees with serde_json's own message on every shape of error near its
+    /// recursion limit (containers opened where a value, a key or a separator is expected,
+    /// brackets inside strings, several lines).
+    #[test]
+    fn over_serde_depth_agrees_with_serde_json() {
+        use alloc::format;
+        use alloc::string::ToString;
+        let deep = |n: usize, open: &str| open.repeat(n);
+        let mut texts = Vec::new();
+        for n in [1, 100, 126, 127, 128, 129, 200] {
+            texts.push(deep(n, "["));
+            texts.push(format!("{}]", deep(n, "[")));
+            texts.push(deep(n, "{\"a\":"));
+            texts.push(format!("{}{{\"a\":1}}", deep(n, "[")));
+            texts.push(deep(n, "[1,"));
+            texts.push(deep(n, "{\"a\":1,\"b\":"));
+            texts.push(deep(n, "[\n  \"[[{\\\"\",\n"));
+            texts.push(format!("{}{{[", deep(n, "[")));
+            texts.push(format!("{}{{\"k\"[", deep(n, "[")));
+            texts.push(format!("{}1[", deep(n, "[")));
+            texts.push(format!("{}{{\"a\":1,[", deep(n, "[")));
+            texts.push(format!("{}{{}}[", deep(n, "[")));
+            texts.push(format!("[]{}", deep(n, "[")));
+            texts.push(format!("{}x", deep(n, "[")));
+        }
+        let mut limits = 0;
+        for t in &texts {
+            let Err(e) = serde_json::from_str::<Value>(t) else {
+                continue;
+            };
+            let by_message = e.to_string().contains("recursion limit");
+            limits += usize::from(by_message);
+            assert_eq!(over_serde_depth(t, &e), by_message, "{t:?}: {e}");
+        }
+        assert!(limits >= 20, "{limits}");
+    }
 
     fn nested(depth: usize) -> Value {
         let mut v = json!(1);

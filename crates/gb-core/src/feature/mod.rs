@@ -5,8 +5,8 @@ mod rule;
 mod stream;
 mod table;
 
-use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -14,7 +14,7 @@ use gb_condition::SavedGroups;
 use serde_json::Value;
 
 use crate::compiling::Compiling;
-use crate::depth::{MAX_JSON_DEPTH, cut_deep_json};
+use crate::depth::{MAX_JSON_DEPTH, cut_deep_json, over_serde_depth};
 use crate::experiment::Experiment;
 use crate::warning::{Warning, WarningKind};
 
@@ -24,22 +24,46 @@ pub(crate) use table::Feature;
 use table::FeatureTable;
 
 /// A payload that could not be read at all.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It keeps serde_json's error as it is and writes its text only when displayed, so a build
+/// that never prints it (a wasm module) carries no error formatting.
+#[derive(Debug, Clone)]
 pub struct ParseError {
-    msg: String,
+    why: Why,
+}
+
+#[derive(Debug, Clone)]
+enum Why {
+    Json(Arc<serde_json::Error>),
+    NotObject,
 }
 
 impl ParseError {
-    fn new(msg: String) -> Self {
-        ParseError { msg }
+    fn json(e: serde_json::Error) -> Self {
+        ParseError {
+            why: Why::Json(Arc::new(e)),
+        }
     }
 }
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid GrowthBook payload: {}", self.msg)
+        f.write_str("invalid GrowthBook payload: ")?;
+        match &self.why {
+            Why::Json(e) => fmt::Display::fmt(e, f),
+            Why::NotObject => f.write_str("the payload is not a JSON object"),
+        }
     }
 }
+
+/// Two errors are equal when they say the same.
+impl PartialEq for ParseError {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for ParseError {}
 
 impl core::error::Error for ParseError {}
 
@@ -77,7 +101,9 @@ impl FeatureSet {
         }
         let value = Self::parse_json(text)?;
         if !value.is_object() {
-            return Err(ParseError::new("the payload is not a JSON object".into()));
+            return Err(ParseError {
+                why: Why::NotObject,
+            });
         }
         Ok(Self::compile(value))
     }
@@ -93,11 +119,11 @@ impl FeatureSet {
                 crate::depth::cut_in_place(&mut v, MAX_JSON_DEPTH);
                 v
             }
-            Err(e) if format!("{e}").contains("recursion limit") => {
+            Err(e) if over_serde_depth(text, &e) => {
                 let cut = cut_deep_json(text, MAX_JSON_DEPTH);
-                serde_json::from_str(&cut).map_err(|e| ParseError::new(e.to_string()))?
+                serde_json::from_str(&cut).map_err(ParseError::json)?
             }
-            Err(e) => return Err(ParseError::new(e.to_string())),
+            Err(e) => return Err(ParseError::json(e)),
         };
         Ok(value)
     }
