@@ -157,7 +157,7 @@ impl<'p> Explainer<'p> {
             if let (WarningKind::RuleDisabled, Some(i)) = (w.kind, w.rule)
                 && w.feature.as_deref() == Some(key)
             {
-                self.line(indent + 1, &format!("rule {i}: disabled: {}", w.message));
+                self.line(indent + 1, &format!("rule {i}: disabled: {}", w.message()));
             }
         }
         self.stack.push(Frame {

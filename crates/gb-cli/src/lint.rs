@@ -123,7 +123,7 @@ fn condition(out: &mut Vec<Finding>, location: &str, c: &Value) {
     out.extend(ws.into_iter().map(|w| Finding {
         kind: w.kind.as_str(),
         location: location.into(),
-        message: w.message,
+        message: w.message(),
     }));
 }
 

@@ -1,7 +1,6 @@
 //! Compiling a condition document into a typed tree.
 
 use alloc::boxed::Box;
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -12,7 +11,7 @@ use crate::sets::{AllIndex, INDEX_FROM, Item};
 use crate::sort::sort_unstable_by;
 use crate::value::{Prim, V, array_index_key, with_js_string, write_js_json};
 use crate::version::padded_owned;
-use crate::warning::{Warning, WarningKind};
+use crate::warning::{Detail, OpIssue, Text, Warning, WarningKind};
 
 /// How deeply conditions may nest (logic operators, `$not`, `$elemMatch`, ...).
 pub const MAX_DEPTH: usize = 64;
@@ -201,7 +200,7 @@ impl ValueSet {
 
 /// Why a condition cannot be compiled; the whole condition then fails closed.
 #[derive(Debug)]
-pub(crate) struct Invalid(pub(crate) WarningKind, pub(crate) String);
+pub(crate) struct Invalid(pub(crate) WarningKind, pub(crate) Detail);
 
 pub(crate) struct Compiler<'w> {
     pub(crate) warnings: &'w mut Vec<Warning>,
@@ -212,8 +211,8 @@ pub(crate) struct Compiler<'w> {
 type R<T> = Result<T, Invalid>;
 
 impl Compiler<'_> {
-    fn warn(&mut self, kind: WarningKind, msg: String) {
-        self.warnings.push(Warning::new(kind, msg));
+    fn warn(&mut self, kind: WarningKind, detail: Detail) {
+        self.warnings.push(Warning::new(kind, detail));
     }
 
     /// Compiles a whole condition (a rule's, a saved group's): one the payload loader cut
@@ -222,7 +221,7 @@ impl Compiler<'_> {
         if crate::depth::holds_cut_marker(v) {
             return Err(Invalid(
                 WarningKind::TooDeep,
-                "condition nested too deeply to parse".into(),
+                Detail::Text(Text::CutTooDeep),
             ));
         }
         self.cond(v, depth)
@@ -231,10 +230,7 @@ impl Compiler<'_> {
     /// Compiles a top-level condition object.
     pub(crate) fn cond(&mut self, v: &Value, depth: usize) -> R<Cond> {
         if depth > MAX_DEPTH {
-            return Err(Invalid(
-                WarningKind::TooDeep,
-                format!("condition nested deeper than {MAX_DEPTH} levels"),
-            ));
+            return Err(Invalid(WarningKind::TooDeep, Detail::Text(Text::TooDeep)));
         }
         let map = match v {
             Value::Object(map) => map,
@@ -267,7 +263,7 @@ impl Compiler<'_> {
                 "$gbTooDeep" => {
                     return Err(Invalid(
                         WarningKind::TooDeep,
-                        "condition nested too deeply to parse".into(),
+                        Detail::Text(Text::CutTooDeep),
                     ));
                 }
                 path => Clause::Path(Path::parse(path), self.test(val, depth + 1)?),
@@ -283,7 +279,10 @@ impl Compiler<'_> {
             // JS `evalOr`/`evalAnd` loop `i < conditions.length` over `conditions[i]`: a
             // string is a list of one-character conditions (one UTF-16 unit each).
             Value::String(s) => {
-                self.warn(WarningKind::LooseShape, format!("{op} holds a string, not an array of conditions; JS evaluates it character by character"));
+                self.warn(
+                    WarningKind::LooseShape,
+                    Detail::Op(op.into(), OpIssue::HoldsString),
+                );
                 Ok(utf16_units(s)
                     .into_iter()
                     .map(|u| Cond(Box::new([Clause::Path(Path::parse("0"), u)])))
@@ -291,25 +290,23 @@ impl Compiler<'_> {
             }
             // `null.length` throws in JS when the clause is reached.
             Value::Null => {
-                self.warn(WarningKind::JsThrows, format!("{op} is null, which the JS SDK throws on; the condition fails closed when it is reached"));
+                self.warn(
+                    WarningKind::JsThrows,
+                    Detail::Op(op.into(), OpIssue::IsNull),
+                );
                 Ok(Box::new([Cond(Box::new([Clause::Throw]))]))
             }
             // An object with a `length` key is iterated by index in JS; nothing sane to mirror.
             Value::Object(m) if m.contains_key("length") => Err(Invalid(
                 WarningKind::JsThrows,
-                format!(
-                    "{op} is an object with a length key, which JS indexes as a list; the condition fails closed"
-                ),
+                Detail::Op(op.into(), OpIssue::LengthKey),
             )),
             // A number, boolean or object has no `length`: an empty list in JS
             // (`$or` passes, `$nor` fails, `$and` passes).
             other => {
                 self.warn(
                     WarningKind::LooseShape,
-                    format!(
-                        "{op} needs an array of conditions, not {}; JS treats it as an empty list",
-                        json_kind(other)
-                    ),
+                    Detail::Op(op.into(), OpIssue::NotArray(json_kind(other))),
                 );
                 Ok(Box::new([]))
             }
@@ -321,24 +318,18 @@ impl Compiler<'_> {
         match v {
             // `Object.entries(null)` throws when reached.
             Value::Null => {
-                self.warn(WarningKind::JsThrows, "a condition is null, which the JS SDK throws on; the condition fails closed when it is reached".into());
+                self.warn(WarningKind::JsThrows, Detail::Text(Text::NullCondition));
                 Ok(Cond(Box::new([Clause::Throw])))
             }
             // No own enumerable properties: every attribute set passes.
             Value::Bool(_) | Value::Number(_) => {
-                self.warn(
-                    WarningKind::LooseShape,
-                    format!(
-                        "a condition must be an object, not {}; JS lets everyone pass",
-                        json_kind(v)
-                    ),
-                );
+                self.warn(WarningKind::LooseShape, Detail::NotObject(json_kind(v)));
                 Ok(Cond(Box::new([])))
             }
             // Entries `["0", c0], ["1", c1], ...` over UTF-16 units: attribute "0" must equal
             // the first unit, and so on.
             Value::String(s) => {
-                self.warn(WarningKind::LooseShape, "a condition is a string; JS compares attributes \"0\", \"1\", ... to its characters".into());
+                self.warn(WarningKind::LooseShape, Detail::Text(Text::StringCondition));
                 Ok(Cond(
                     utf16_units(s)
                         .into_iter()
@@ -349,7 +340,7 @@ impl Compiler<'_> {
             }
             // Entries `[index, element]`: attribute "0" is tested against the first element.
             Value::Array(items) => {
-                self.warn(WarningKind::LooseShape, "a condition is an array; JS tests attributes \"0\", \"1\", ... against its elements".into());
+                self.warn(WarningKind::LooseShape, Detail::Text(Text::ArrayCondition));
                 let mut clauses = Vec::with_capacity(items.len());
                 for (i, it) in items.iter().enumerate() {
                     clauses.push(Clause::Path(
@@ -365,27 +356,18 @@ impl Compiler<'_> {
 
     fn saved_group_ref(&mut self, v: &Value) -> Option<SavedGroupRef> {
         let Value::Object(m) = v else {
-            self.warn(
-                WarningKind::SavedGroup,
-                "$savedGroup needs an object reference".into(),
-            );
+            self.warn(WarningKind::SavedGroup, Detail::Text(Text::RefNotObject));
             return None;
         };
         let Some(Value::String(id)) = m.get("id") else {
-            self.warn(
-                WarningKind::SavedGroup,
-                "$savedGroup reference without a string id".into(),
-            );
+            self.warn(WarningKind::SavedGroup, Detail::Text(Text::RefWithoutId));
             return None;
         };
         let attribute_key = match m.get("attributeKey") {
             None => None,
             Some(Value::String(k)) => Some(k.clone()),
             Some(_) => {
-                self.warn(
-                    WarningKind::SavedGroup,
-                    "$savedGroup attributeKey must be a string".into(),
-                );
+                self.warn(WarningKind::SavedGroup, Detail::Text(Text::RefAttributeKey));
                 return None;
             }
         };
@@ -398,10 +380,7 @@ impl Compiler<'_> {
     /// Compiles a value condition (`evalConditionValue`).
     pub(crate) fn test(&mut self, v: &Value, depth: usize) -> R<Test> {
         if depth > MAX_DEPTH {
-            return Err(Invalid(
-                WarningKind::TooDeep,
-                format!("condition nested deeper than {MAX_DEPTH} levels"),
-            ));
+            return Err(Invalid(WarningKind::TooDeep, Detail::Text(Text::TooDeep)));
         }
         Ok(match v {
             Value::String(s) => Test::Str {
@@ -423,7 +402,7 @@ impl Compiler<'_> {
             other if crate::depth::nests_deeper_than(other, MAX_DEPTH - depth) => {
                 return Err(Invalid(
                     WarningKind::TooDeep,
-                    format!("a literal value nests deeper than {MAX_DEPTH} levels"),
+                    Detail::Text(Text::LiteralTooDeep),
                 ));
             }
             other => {
@@ -474,15 +453,15 @@ impl Compiler<'_> {
                     Op::ElemMatchValue(Box::new(self.test(arg, depth + 1)?))
                 }
                 Value::Null => {
-                    self.warn(WarningKind::JsThrows, "$elemMatch is null, which the JS SDK throws on for arrays; the condition then fails closed".into());
+                    self.warn(WarningKind::JsThrows, Detail::Text(Text::ElemMatchNull));
                     Op::ElemMatchNull
                 }
                 Value::Object(_) => Op::ElemMatchCond(self.cond(arg, depth + 1)?),
                 other => {
-                    self.warn(WarningKind::LooseShape, format!(
-                        "$elemMatch needs an object, not {}; JS tests it as a condition on each element",
-                        json_kind(other)
-                    ));
+                    self.warn(
+                        WarningKind::LooseShape,
+                        Detail::ElemMatchNotObject(json_kind(other)),
+                    );
                     // One warning for the shape, not a second one from `loose_cond`.
                     let n = self.warnings.len();
                     let c = self.loose_cond(other, depth + 1)?;
@@ -520,11 +499,16 @@ impl Compiler<'_> {
                     match JsRegex::with_budget(p, op == "$regexi", self.regex_budget) {
                         Ok(r) => Op::Regex(Box::new(r)),
                         // The reference evaluates an invalid pattern to false.
-                        Err(e @ RegexError::Invalid(_)) => self.js_false(
-                            WarningKind::InvalidRegex,
-                            op,
-                            &format!("pattern {p:?} {e}"),
-                        ),
+                        Err(e @ RegexError::Invalid(_)) => {
+                            self.warn(
+                                WarningKind::InvalidRegex,
+                                Detail::Op(
+                                    op.into(),
+                                    OpIssue::InvalidPattern(p.as_str().into(), e),
+                                ),
+                            );
+                            Op::False
+                        }
                         // Beyond what this engine may run: the condition fails closed.
                         Err(e) => {
                             let kind = match e {
@@ -534,7 +518,10 @@ impl Compiler<'_> {
                                 RegexError::Disabled => WarningKind::RegexDisabled,
                                 _ => WarningKind::FailClosedRegex,
                             };
-                            return Err(Invalid(kind, format!("{op} {p:?} {e}")));
+                            return Err(Invalid(
+                                kind,
+                                Detail::Regex(op.into(), p.as_str().into(), e),
+                            ));
                         }
                     }
                 }
@@ -552,8 +539,8 @@ impl Compiler<'_> {
         })
     }
 
-    fn js_false(&mut self, kind: WarningKind, op: &str, why: &str) -> Op {
-        self.warn(kind, format!("{op} {why}; it evaluates to false"));
+    fn js_false(&mut self, kind: WarningKind, op: &str, why: &'static str) -> Op {
+        self.warn(kind, Detail::Op(op.into(), OpIssue::False(why)));
         Op::False
     }
 }
@@ -595,8 +582,6 @@ pub fn json_kind(v: &Value) -> &'static str {
 }
 
 /// Formats a compile failure for the warnings list.
-pub(crate) fn describe(e: &Invalid) -> Warning {
-    let mut s = "condition disabled: ".to_string();
-    s.push_str(&e.1);
-    Warning::new(e.0, s)
+pub(crate) fn describe(e: Invalid) -> Warning {
+    Warning::new(e.0, Detail::Disabled(Box::new(e.1)))
 }

@@ -7,8 +7,8 @@
 //! per condition evaluation (per group and attribute root), so a DAG of groups where each
 //! references the next twice costs one evaluation per group, not `2^depth`.
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::compile::{Clause, Compiler, Cond, Op, Test, ValueSet, describe};
 use crate::regex::RegexBudget;
-use crate::warning::{Warning, WarningKind};
+use crate::warning::{Detail, GroupIssue, Text, Warning, WarningKind};
 
 /// How many condition groups may reference each other in a chain.
 pub(crate) const MAX_GROUP_CHAIN: usize = 32;
@@ -73,7 +73,7 @@ impl SavedGroups {
     ) -> Self {
         let mut w = Vec::new();
         let groups = Self::compile_with_diagnostics_and_budget(v, &mut w, regex_budget);
-        warnings.extend(w.into_iter().map(|w| w.message));
+        warnings.extend(w.iter().map(Warning::message));
         groups
     }
 
@@ -85,11 +85,11 @@ impl SavedGroups {
         warnings: &mut Vec<Warning>,
         regex_budget: &mut RegexBudget,
     ) -> Self {
-        let sg = |m: String| Warning::new(WarningKind::SavedGroup, m);
+        let sg = |d: Detail| Warning::new(WarningKind::SavedGroup, d);
         let mut groups = BTreeMap::new();
         let Value::Object(m) = v else {
             if !v.is_null() {
-                warnings.push(sg("savedGroups must be an object; ignored".into()));
+                warnings.push(sg(Detail::Text(Text::GroupsNotObject)));
             }
             return Self { groups };
         };
@@ -105,8 +105,10 @@ impl SavedGroups {
                         values: match o.get("values") {
                             Some(Value::Array(items)) => Some(ValueSet::new(items, false)),
                             _ => {
-                                warnings
-                                    .push(sg(format!("saved group {id:?}: list without values")));
+                                warnings.push(sg(Detail::Group(
+                                    id.as_str().into(),
+                                    GroupIssue::ListWithoutValues,
+                                )));
                                 None
                             }
                         },
@@ -124,30 +126,40 @@ impl SavedGroups {
                                 let g = match comp.root(c, 1) {
                                     Ok(c) => Group::Condition(Some(c)),
                                     Err(e) => {
-                                        found.push(describe(&e));
+                                        found.push(describe(e));
                                         Group::Condition(None)
                                     }
                                 };
                                 warnings.extend(found.into_iter().map(|w| {
-                                    Warning::new(w.kind, format!("saved group {id:?}: {w}"))
+                                    Warning::new(
+                                        w.kind,
+                                        Detail::Group(
+                                            id.as_str().into(),
+                                            GroupIssue::Condition(Box::new(w.detail)),
+                                        ),
+                                    )
                                 }));
                                 g
                             }
                             _ => {
-                                warnings.push(sg(format!(
-                                    "saved group {id:?}: condition group without a condition"
+                                warnings.push(sg(Detail::Group(
+                                    id.as_str().into(),
+                                    GroupIssue::WithoutCondition,
                                 )));
                                 Group::Condition(None)
                             }
                         }
                     }
                     _ => {
-                        warnings.push(sg(format!("saved group {id:?}: unknown type")));
+                        warnings.push(sg(Detail::Group(
+                            id.as_str().into(),
+                            GroupIssue::UnknownType,
+                        )));
                         Group::Other
                     }
                 },
                 _ => {
-                    warnings.push(sg(format!("saved group {id:?}: malformed entry")));
+                    warnings.push(sg(Detail::Group(id.as_str().into(), GroupIssue::Malformed)));
                     Group::Other
                 }
             };
@@ -244,18 +256,13 @@ fn disable_loops_and_long_chains(
         if n < 10 {
             warnings.push(Warning::new(
                 WarningKind::SavedGroup,
-                match h {
-                    None => format!(
-                        "saved group {:?}: its $savedGroup references loop; it matches nobody",
-                        ids[*i]
-                    ),
-                    Some(h) => format!(
-                        "saved group {:?}: its $savedGroup references chain {} groups deep (the \
-                     limit is {MAX_GROUP_CHAIN}); it matches nobody",
-                        ids[*i],
-                        h + 1
-                    ),
-                },
+                Detail::Group(
+                    ids[*i].into(),
+                    match h {
+                        None => GroupIssue::Loop,
+                        Some(h) => GroupIssue::Chain(h + 1),
+                    },
+                ),
             ));
         }
         names.push(String::from(ids[*i]));
@@ -263,10 +270,7 @@ fn disable_loops_and_long_chains(
     if disabled.len() > 10 {
         warnings.push(Warning::new(
             WarningKind::SavedGroup,
-            format!(
-                "{} more saved groups disabled for looping or too long reference chains",
-                disabled.len() - 10
-            ),
+            Detail::MoreGroups(disabled.len() - 10),
         ));
     }
     for id in names {

@@ -121,7 +121,7 @@ impl Condition {
     ) -> Condition {
         let mut w = Vec::new();
         let c = Self::compile_with_diagnostics_and_budget(condition, &mut w, regex_budget);
-        warnings.extend(w.into_iter().map(|w| w.message));
+        warnings.extend(w.iter().map(Warning::message));
         c
     }
 
@@ -147,7 +147,7 @@ impl Condition {
         match c.root(condition, 0) {
             Ok(cond) => Condition { inner: Some(cond) },
             Err(e) => {
-                c.warnings.push(compile::describe(&e));
+                c.warnings.push(compile::describe(e));
                 Condition { inner: None }
             }
         }

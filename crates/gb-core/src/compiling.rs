@@ -12,7 +12,7 @@ use hashbrown::HashMap;
 use serde_json::Value;
 
 use crate::values::Interner;
-use crate::warning::{Warning, WarningKind};
+use crate::warning::{Detail, Warning, WarningKind};
 
 /// The warnings of one payload's compilation and the regex budget all its conditions share.
 ///
@@ -26,7 +26,7 @@ pub(crate) struct Compiling {
     /// The values features and rules return, each stored once.
     pub(crate) values: Interner,
     /// Condition JSON text → the compiled condition and the warnings compiling it gave.
-    conditions: HashMap<String, (Arc<Condition>, Vec<gb_condition::Warning>)>,
+    conditions: HashMap<String, (Arc<Condition>, Vec<Arc<gb_condition::Warning>>)>,
     always: Option<Arc<Condition>>,
     /// Where warnings come from now: a feature key and a payload rule index.
     feature: Option<Box<str>>,
@@ -42,7 +42,7 @@ impl Compiling {
             let mut w = Vec::new();
             let cond =
                 Condition::compile_with_diagnostics_and_budget(c, &mut w, &mut self.regex_budget);
-            self.conditions_warned(&w);
+            self.conditions_warned(&shared(w));
             return Arc::new(cond);
         };
         if let Some((cond, w)) = self.conditions.get(&text) {
@@ -56,6 +56,7 @@ impl Compiling {
             &mut w,
             &mut self.regex_budget,
         ));
+        let w = shared(w);
         self.conditions_warned(&w);
         self.conditions.insert(text, (cond.clone(), w));
         cond
@@ -68,18 +69,18 @@ impl Compiling {
     }
 
     /// Records a warning at the current location.
-    pub(crate) fn warn(&mut self, kind: WarningKind, message: impl Into<String>) {
+    pub(crate) fn warn(&mut self, kind: WarningKind, detail: impl Into<Detail>) {
         self.warnings.push(Warning {
             feature: self.feature.clone(),
             rule: self.rule,
             kind,
-            message: message.into(),
+            detail: detail.into(),
         });
     }
 
-    fn conditions_warned(&mut self, ws: &[gb_condition::Warning]) {
+    fn conditions_warned(&mut self, ws: &[Arc<gb_condition::Warning>]) {
         for w in ws {
-            self.warn(WarningKind::Condition(w.kind), w.message.clone());
+            self.warn(WarningKind::Condition(w.kind), Detail::Condition(w.clone()));
         }
     }
 
@@ -95,7 +96,7 @@ impl Compiling {
         let mut w = Vec::new();
         let groups =
             SavedGroups::compile_with_diagnostics_and_budget(v, &mut w, &mut self.regex_budget);
-        self.conditions_warned(&w);
+        self.conditions_warned(&shared(w));
         groups
     }
 
@@ -103,4 +104,9 @@ impl Compiling {
     pub(crate) fn regex(&mut self, js: &str) -> Result<JsRegex, RegexError> {
         JsRegex::with_budget(js, false, &mut self.regex_budget)
     }
+}
+
+/// A condition's warnings, shared by every use of the condition (reported once per use).
+fn shared(ws: Vec<gb_condition::Warning>) -> Vec<Arc<gb_condition::Warning>> {
+    ws.into_iter().map(Arc::new).collect()
 }

@@ -7,15 +7,13 @@
 //! evaluated. The graph is over-approximated (every rule's parents, whatever the user), so
 //! this is safe.
 
-use alloc::format;
-
 use alloc::vec::Vec;
 
 use gb_condition::graph::chain_heights;
 use hashbrown::HashMap;
 
 use crate::compiling::Compiling;
-use crate::warning::WarningKind;
+use crate::warning::{Detail, WarningKind};
 
 /// How long a chain of prerequisites may be before it is treated as a cycle.
 pub const MAX_PREREQUISITE_DEPTH: usize = 64;
@@ -51,11 +49,7 @@ pub(crate) fn heights(
         warnings.at(Some(keys[*from]), None);
         warnings.warn(
             WarningKind::PrerequisiteCycle,
-            format!(
-                "the prerequisites of feature {:?} form a cycle through {:?}; features \
-                 depending on them evaluate to null (cyclicPrerequisite)",
-                keys[*from], keys[*to]
-            ),
+            Detail::Cycle(keys[*from].into(), keys[*to].into()),
         );
     }
     let limit = MAX_PREREQUISITE_DEPTH as u32;
@@ -70,11 +64,12 @@ pub(crate) fn heights(
         warnings.at(Some(k), None);
         warnings.warn(
             WarningKind::PrerequisitesTooDeep,
-            format!(
-                "the prerequisites of feature {k:?} chain {h} deep ({} features in all chain \
-                 deeper than {limit}); evaluation stops at that depth (cyclicPrerequisite)",
-                too_deep().count()
-            ),
+            Detail::TooDeep {
+                key: (*k).into(),
+                height: h,
+                count: too_deep().count(),
+                limit,
+            },
         );
     }
     warnings.at(None, None);
@@ -103,6 +98,6 @@ mod tests {
         assert_eq!(h, [Some(2), Some(1), Some(0), None, None, None, Some(1)]);
         assert_eq!(w.warnings.len(), 1, "{:?}", w.warnings);
         assert_eq!(w.warnings[0].kind, WarningKind::PrerequisiteCycle);
-        assert!(w.warnings[0].message.contains("form a cycle"));
+        assert!(w.warnings[0].message().contains("form a cycle"));
     }
 }

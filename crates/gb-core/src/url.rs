@@ -9,7 +9,7 @@ use gb_condition::{Condition, JsRegex, RegexError, Root, SavedGroups};
 use serde_json::Value;
 
 use crate::compiling::Compiling;
-use crate::warning::WarningKind;
+use crate::warning::{Detail, WarningKind};
 
 /// One `urlPatterns` entry.
 #[derive(Debug, Clone)]
@@ -41,9 +41,7 @@ impl UrlTarget {
                 Err(e) => {
                     w.warn(
                         WarningKind::UrlPattern,
-                        alloc::format!(
-                            "urlPatterns regex {pattern:?} {e}; the experiment targets no URL"
-                        ),
+                        Detail::UrlPattern(pattern.into(), e),
                     );
                     TargetKind::Unavailable
                 }

@@ -3,8 +3,11 @@
 //! parsing text.
 
 use alloc::boxed::Box;
-use alloc::string::String;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+
 use core::fmt;
+use gb_condition::RegexError;
 
 /// What kind of problem a [`Warning`] reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,7 +59,9 @@ impl WarningKind {
 /// One problem found while compiling a payload ([`FeatureSet::warnings`](crate::FeatureSet::warnings)).
 ///
 /// `Display` prints one sentence with its location
-/// (`feature "f" rule 0 disabled: range must be [start, end]`).
+/// (`feature "f" rule 0 disabled: range must be [start, end]`). The sentence is written only
+/// when asked ([`Warning::message`], `Display`): a build that never prints warnings (a wasm
+/// module, a firmware) carries neither the text nor the formatting.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning {
     /// The feature it belongs to, if any (saved groups, payload experiments and the payload
@@ -66,13 +71,87 @@ pub struct Warning {
     pub rule: Option<usize>,
     /// What kind of problem.
     pub kind: WarningKind,
+    pub(crate) detail: Detail,
+}
+
+impl Warning {
     /// What is wrong and what evaluation does about it, without the location.
-    pub message: String,
+    pub fn message(&self) -> String {
+        self.detail.to_string()
+    }
+}
+
+/// What a [`Warning`] says, with the data its sentence needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Detail {
+    /// A fixed sentence.
+    Text(&'static str),
+    /// A sentence put together while reading the payload (why a rule is disabled).
+    Why(String),
+    /// A condition's or saved group's warning.
+    Condition(Arc<gb_condition::Warning>),
+    /// Experiment `key` is disabled for `why`.
+    Experiment(Box<str>, String),
+    /// A `urlPatterns` regex this build cannot run.
+    UrlPattern(Box<str>, RegexError),
+    /// The prerequisites of a feature form a cycle through another.
+    Cycle(Box<str>, Box<str>),
+    /// The prerequisites of `key` chain `height` deep; `count` features chain deeper than
+    /// `limit`.
+    TooDeep {
+        key: Box<str>,
+        height: u32,
+        count: usize,
+        limit: u32,
+    },
+}
+
+impl From<&'static str> for Detail {
+    fn from(s: &'static str) -> Self {
+        Detail::Text(s)
+    }
+}
+
+impl From<String> for Detail {
+    fn from(s: String) -> Self {
+        Detail::Why(s)
+    }
+}
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Detail::Text(s) => f.write_str(s),
+            Detail::Why(s) => f.write_str(s),
+            Detail::Condition(w) => w.fmt(f),
+            Detail::Experiment(key, why) => write!(f, "experiment {key:?} disabled: {why}"),
+            Detail::UrlPattern(pattern, e) => write!(
+                f,
+                "urlPatterns regex {pattern:?} {e}; the experiment targets no URL"
+            ),
+            Detail::Cycle(from, to) => write!(
+                f,
+                "the prerequisites of feature {from:?} form a cycle through {to:?}; features \
+                 depending on them evaluate to null (cyclicPrerequisite)"
+            ),
+            Detail::TooDeep {
+                key,
+                height,
+                count,
+                limit,
+            } => write!(
+                f,
+                "the prerequisites of feature {key:?} chain {height} deep ({count} features in \
+                 all chain deeper than {limit}); evaluation stops at that depth \
+                 (cyclicPrerequisite)"
+            ),
+        }
+    }
 }
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let m = &self.message;
+        let m = &self.detail;
         match (&self.feature, self.rule, self.kind) {
             (Some(k), Some(i), WarningKind::RuleDisabled) => {
                 write!(f, "feature {k:?} rule {i} disabled: {m}")
@@ -85,7 +164,7 @@ impl fmt::Display for Warning {
                 | WarningKind::RulesNotArray
                 | WarningKind::ConditionDisabled,
             ) => write!(f, "feature {k:?}: {m}"),
-            _ => f.write_str(m),
+            _ => m.fmt(f),
         }
     }
 }

@@ -56,7 +56,7 @@ fn exponential_dfa_patterns_at_ten_times_load_fast_and_evaluate_fast() {
     let refused: Vec<&gb_core::Warning> = fs
         .warnings()
         .iter()
-        .filter(|w| w.message.contains("regex budget is spent"))
+        .filter(|w| w.message().contains("regex budget is spent"))
         .collect();
     // Every pattern costs about 17 KB (NFA + the most its cache may grow to): the 64 MiB
     // budget holds most of them; the rest are refused, each with its own warning.
@@ -116,7 +116,7 @@ fn a_payload_over_the_regex_budget_disables_only_its_expensive_rules() {
     let refused = fs
         .warnings()
         .iter()
-        .filter(|w| w.message.contains("regex budget is spent"))
+        .filter(|w| w.message().contains("regex budget is spent"))
         .count();
     let budgeted = REGEX_PAYLOAD_BUDGET / REGEX_SIZE_LIMIT;
     let compiled = 2_000 - refused;

@@ -6,7 +6,6 @@ mod parse;
 mod shape;
 
 use alloc::boxed::Box;
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -18,7 +17,7 @@ use crate::bucket::{Range, bucket_ranges, equal_weights};
 use crate::compiling::Compiling;
 use crate::hash::{HashVersion, Seed};
 use crate::url::UrlTarget;
-use crate::warning::WarningKind;
+use crate::warning::{Detail, WarningKind};
 
 pub(crate) use parse::{P, parse_filters, parse_parents};
 pub use shape::ExperimentJson;
@@ -335,7 +334,7 @@ impl Experiment {
             let why = p.errors.join("; ");
             warnings.warn(
                 WarningKind::ExperimentDisabled,
-                format!("experiment {key:?} disabled: {why}"),
+                Detail::Experiment(key.as_str().into(), why.clone()),
             );
             why
         });
