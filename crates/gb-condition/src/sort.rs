@@ -9,36 +9,65 @@
 /// Sorts `v` in place so that no element is `less` than the one before it (not stable: equal
 /// elements may be reordered). `less` must be a strict weak order; if it is not, the order of
 /// the result is unspecified, but the call still returns and `v` keeps the same elements.
-pub fn sort_unstable_by<T, F: FnMut(&T, &T) -> bool>(v: &mut [T], mut less: F) {
+pub fn sort_unstable_by<T, F: FnMut(&T, &T) -> bool>(v: &mut [T], less: F) {
     // Already in order (the usual case for the short lists of a payload): nothing to move.
-    if v.windows(2).all(|w| !less(&w[1], &w[0])) {
+    let mut s = Slice { v, less };
+    if (1..s.v.len()).all(|i| !s.less(i, i - 1)) {
         return;
     }
-    let len = v.len();
-    for node in (0..len / 2).rev() {
-        sift_down(v, node, len, &mut less);
+    let len = s.v.len();
+    heapsort(&mut s, len);
+}
+
+/// What the heapsort needs of a slice: one sort body for every element type (sorting is
+/// compile-time only, so the indirect calls cost evaluation nothing).
+trait Heap {
+    /// Whether element `a` is less than element `b`.
+    fn less(&mut self, a: usize, b: usize) -> bool;
+    /// Swaps elements `a` and `b`.
+    fn swap(&mut self, a: usize, b: usize);
+}
+
+struct Slice<'v, T, F> {
+    v: &'v mut [T],
+    less: F,
+}
+
+impl<T, F: FnMut(&T, &T) -> bool> Heap for Slice<'_, T, F> {
+    fn less(&mut self, a: usize, b: usize) -> bool {
+        (self.less)(&self.v[a], &self.v[b])
     }
-    for end in (1..len).rev() {
-        v.swap(0, end);
-        sift_down(v, 0, end, &mut less);
+
+    fn swap(&mut self, a: usize, b: usize) {
+        self.v.swap(a, b);
     }
 }
 
-/// Moves `v[node]` down the max-heap `v[..end]` until neither child is greater.
-fn sift_down<T, F: FnMut(&T, &T) -> bool>(v: &mut [T], mut node: usize, end: usize, less: &mut F) {
-    let v = &mut v[..end];
+fn heapsort(h: &mut dyn Heap, len: usize) {
+    for node in (0..len / 2).rev() {
+        sift_down(h, node, len);
+    }
+    for end in (1..len).rev() {
+        h.swap(0, end);
+        sift_down(h, 0, end);
+    }
+}
+
+/// Moves element `node` down the max-heap of the first `end` elements until neither child is
+/// greater.
+fn sift_down(h: &mut dyn Heap, mut node: usize, end: usize) {
     loop {
         let mut child = 2 * node + 1;
-        if child >= v.len() {
+        if child >= end {
             return;
         }
-        if child + 1 < v.len() && less(&v[child], &v[child + 1]) {
+        if child + 1 < end && h.less(child, child + 1) {
             child += 1;
         }
-        if !less(&v[node], &v[child]) {
+        if !h.less(node, child) {
             return;
         }
-        v.swap(node, child);
+        h.swap(node, child);
         node = child;
     }
 }
