@@ -10,7 +10,6 @@
 use alloc::vec::Vec;
 
 use gb_condition::graph::chain_heights;
-use hashbrown::HashMap;
 
 use crate::compiling::Compiling;
 use crate::warning::{Detail, WarningKind};
@@ -19,14 +18,14 @@ use crate::warning::{Detail, WarningKind};
 pub const MAX_PREREQUISITE_DEPTH: usize = 64;
 
 /// The heights of the features `keys`, where `parents[i]` are the ids feature `i` may gate on
-/// (unknown ids are leaves). Warns about cycles (at most 10 warnings) and chains deeper than
+/// and `position` finds a key's index in `keys` (unknown ids are leaves). Warns about cycles (at most 10 warnings) and chains deeper than
 /// [`MAX_PREREQUISITE_DEPTH`].
 pub(crate) fn heights(
     keys: &[&str],
     parents: &[Vec<&str>],
+    position: &dyn Fn(&str) -> Option<usize>,
     warnings: &mut Compiling,
 ) -> Vec<Option<u32>> {
-    let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     let mut children = Vec::with_capacity(keys.len());
     // An unknown parent is a leaf: it needs no node, but it is one level down.
     let mut leaf_edge = Vec::with_capacity(keys.len());
@@ -34,8 +33,8 @@ pub(crate) fn heights(
         let mut c: Vec<usize> = Vec::new();
         let mut leaf = false;
         for p in ps {
-            match index.get(p) {
-                Some(&i) => c.push(i),
+            match position(p) {
+                Some(i) => c.push(i),
                 None => leaf = true,
             }
         }
@@ -94,7 +93,12 @@ mod tests {
             vec!["unknown"],
         ];
         let mut w = Compiling::default();
-        let h = heights(&keys, &parents, &mut w);
+        let h = heights(
+            &keys,
+            &parents,
+            &|k| keys.iter().position(|x| *x == k),
+            &mut w,
+        );
         assert_eq!(h, [Some(2), Some(1), Some(0), None, None, None, Some(1)]);
         assert_eq!(w.warnings.len(), 1, "{:?}", w.warnings);
         assert_eq!(w.warnings[0].kind, WarningKind::PrerequisiteCycle);

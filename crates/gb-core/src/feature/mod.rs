@@ -207,8 +207,9 @@ pub(super) struct Loader {
     w: Compiling,
     sticky: Vec<String>,
     /// Keys whose definition was not an object (they have no table entry), so that a key
-    /// repeated in payload text is noticed whatever its definitions are.
-    not_objects: hashbrown::HashSet<String>,
+    /// repeated in payload text is noticed whatever its definitions are
+    /// ([`Loader::keys_repeated`]).
+    not_objects: Vec<String>,
 }
 
 impl Loader {
@@ -222,12 +223,13 @@ impl Loader {
             fs,
             w,
             sticky: Vec::new(),
-            not_objects: hashbrown::HashSet::new(),
+            not_objects: Vec::new(),
         }
     }
 
-    /// Compiles feature `key`; `false` if `key` was defined before, whether or not as an
-    /// object (the text loader then falls back to the parsed tree).
+    /// Compiles feature `key`; `false` if `key` was defined as an object before (the text
+    /// loader then falls back to the parsed tree; [`Loader::keys_repeated`] finds the other
+    /// repeats).
     pub(super) fn feature(
         &mut self,
         key: &str,
@@ -235,17 +237,26 @@ impl Loader {
         bandits: Option<&serde_json::Map<String, Value>>,
     ) -> bool {
         self.w.at(Some(key), None);
-        let seen_as_not_object = self.not_objects.contains(key);
         match parse_feature(key, def, bandits, &mut self.w, &mut self.sticky) {
-            Some(f) => self.fs.features.insert(f) && !seen_as_not_object,
+            Some(f) => self.fs.features.insert(f),
             None => {
                 self.w.warn(
                     WarningKind::FeatureDisabled,
                     "its definition is not an object",
                 );
-                self.fs.features.get(key).is_none() && self.not_objects.insert(key.into())
+                self.not_objects.push(key.into());
+                true
             }
         }
+    }
+
+    /// Whether a key whose definition was not an object was defined again, as an object or
+    /// not (checked once all features are read: a sort, not a hash set per key).
+    pub(super) fn keys_repeated(&mut self) -> bool {
+        let keys = &mut self.not_objects;
+        gb_condition::sort::sort_unstable_by(keys, |a, b| a < b);
+        keys.windows(2).any(|w| w[0] == w[1])
+            || keys.iter().any(|k| self.fs.features.get(k).is_some())
     }
 
     pub(super) fn finish(self, experiments: Option<Value>) -> FeatureSet {
@@ -302,7 +313,7 @@ fn annotate_prerequisites(features: &mut FeatureTable, warnings: &mut Compiling)
     let heights = {
         let keys: Vec<&str> = features.keys().collect();
         let parents: Vec<Vec<&str>> = features.entries.iter().map(prerequisite_ids).collect();
-        crate::prereq_graph::heights(&keys, &parents, warnings)
+        crate::prereq_graph::heights(&keys, &parents, &|k| features.position(k), warnings)
     };
     for (f, h) in features.entries.iter_mut().zip(heights) {
         f.prereq_height = h.filter(|&h| h != u32::MAX).unwrap_or(u32::MAX);

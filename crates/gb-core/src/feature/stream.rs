@@ -128,6 +128,9 @@ impl<'de> Visitor<'de> for Features<'_, '_, '_> {
                 return Err(A::Error::custom("a feature key is repeated"));
             }
         }
+        if self.loader.keys_repeated() {
+            return Err(A::Error::custom("a feature key is repeated"));
+        }
         Ok(())
     }
 }
