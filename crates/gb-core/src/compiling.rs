@@ -8,9 +8,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use gb_condition::{Condition, JsRegex, RegexBudget, RegexError, SavedGroups};
-use hashbrown::HashMap;
 use serde_json::Value;
 
+use crate::str_index::StrIndex;
 use crate::values::Interner;
 use crate::warning::{Detail, Warning, WarningKind};
 
@@ -25,8 +25,10 @@ pub(crate) struct Compiling {
     pub(crate) regex_budget: RegexBudget,
     /// The values features and rules return, each stored once.
     pub(crate) values: Interner,
-    /// Condition JSON text → the compiled condition and the warnings compiling it gave.
-    conditions: HashMap<String, (Arc<Condition>, Vec<Arc<gb_condition::Warning>>)>,
+    /// The conditions compiled so far: JSON text, the compiled condition and the warnings
+    /// compiling it gave, found by text through `condition_index`.
+    conditions: Vec<(String, Arc<Condition>, Vec<Arc<gb_condition::Warning>>)>,
+    condition_index: StrIndex,
     always: Option<Arc<Condition>>,
     /// Where warnings come from now: a feature key and a payload rule index.
     feature: Option<Box<str>>,
@@ -45,7 +47,13 @@ impl Compiling {
             self.conditions_warned(&shared(w));
             return Arc::new(cond);
         };
-        if let Some((cond, w)) = self.conditions.get(&text) {
+        let known = &self.conditions;
+        let text_of = |i: u32| known.get(i as usize).map(|k| k.0.as_str());
+        if let Some((_, cond, w)) = self
+            .condition_index
+            .find(&text, text_of)
+            .and_then(|i| known.get(i as usize))
+        {
             let (cond, w) = (cond.clone(), w.clone());
             self.conditions_warned(&w);
             return cond;
@@ -58,7 +66,13 @@ impl Compiling {
         ));
         let w = shared(w);
         self.conditions_warned(&w);
-        self.conditions.insert(text, (cond.clone(), w));
+        if let Ok(at) = u32::try_from(self.conditions.len()) {
+            let known = &self.conditions;
+            let text_of = |i: u32| known.get(i as usize).map(|k| k.0.as_str());
+            if self.condition_index.insert(&text, at, &text_of).is_ok() {
+                self.conditions.push((text, cond.clone(), w));
+            }
+        }
         cond
     }
 

@@ -7,12 +7,10 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use core::hash::BuildHasher;
-
-use hashbrown::{DefaultHashBuilder, HashTable};
 use serde_json::{Map, Value};
 
 use crate::depth::MAX_JSON_DEPTH;
+use crate::str_index::StrIndex;
 
 /// A value of [`Values`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,8 +57,7 @@ pub(crate) struct Interner {
     texts: String,
     ends: Vec<usize>,
     /// Positions in `list`, found by the hash of their text.
-    seen: HashTable<u32>,
-    hasher: DefaultHashBuilder,
+    seen: StrIndex,
 }
 
 impl Interner {
@@ -85,18 +82,13 @@ impl Interner {
         let (texts, ends) = (&self.texts, &self.ends);
         let text_of = |j: u32| {
             let j = j as usize;
-            let from = if j == 0 { 0 } else { ends[j - 1] };
-            &texts[from..ends[j]]
+            let from = if j == 0 { 0 } else { *ends.get(j - 1)? };
+            texts.get(from..*ends.get(j)?)
         };
-        let text = &texts[start..];
-        let hash = self.hasher.hash_one(text);
-        if let Some(&j) = self.seen.find(hash, |&j| text_of(j) == text) {
+        if let Err(j) = self.seen.insert(&texts[start..], i, &text_of) {
             self.texts.truncate(start);
             return ValueId(j + ValueId::FIRST_STORED);
         }
-        let hasher = &self.hasher;
-        self.seen
-            .insert_unique(hash, i, |&j| hasher.hash_one(text_of(j)));
         self.ends.push(self.texts.len());
         self.list.push(compact(v, 0));
         ValueId(i + ValueId::FIRST_STORED)

@@ -4,10 +4,9 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
-use core::hash::BuildHasher;
 
+use crate::str_index::StrIndex;
 use crate::values::{ValueId, Values};
-use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::rule::Rule;
 
@@ -47,8 +46,7 @@ pub(crate) struct FeatureTable {
     pub(super) entries: Vec<Feature>,
     /// The values features and their rules return.
     pub(crate) values: Values,
-    index: HashTable<u32>,
-    hasher: DefaultHashBuilder,
+    index: StrIndex,
 }
 
 impl fmt::Debug for FeatureTable {
@@ -66,13 +64,10 @@ impl FeatureTable {
 
     /// Where feature `key` stands in payload order.
     pub(crate) fn position(&self, key: &str) -> Option<usize> {
-        let hash = self.hasher.hash_one(key);
         let entries = &self.entries;
         self.index
-            .find(hash, |&i| {
-                entries.get(i as usize).is_some_and(|f| &*f.key == key)
-            })
-            .map(|&i| i as usize)
+            .find(key, |i| entries.get(i as usize).map(|f| &*f.key))
+            .map(|i| i as usize)
     }
 
     /// The features, in payload order.
@@ -83,69 +78,48 @@ impl FeatureTable {
     /// The feature `key`.
     #[inline(always)]
     pub(crate) fn get(&self, key: &str) -> Option<&Feature> {
-        let hash = self.hasher.hash_one(key);
         let entries = &self.entries;
         self.index
-            .find(hash, |&i| {
-                entries.get(i as usize).is_some_and(|f| &*f.key == key)
-            })
-            .and_then(|&i| entries.get(i as usize))
+            .find(key, |i| entries.get(i as usize).map(|f| &*f.key))
+            .and_then(|i| entries.get(i as usize))
     }
 
     pub(super) fn reserve(&mut self, n: usize) {
         self.entries.reserve(n);
-        let (entries, hasher) = (&self.entries, &self.hasher);
-        self.index.reserve(n, |&i| {
-            entries
-                .get(i as usize)
-                .map_or(0, |f| hasher.hash_one(&*f.key))
-        });
+        let entries = &self.entries;
+        self.index
+            .reserve(n, &|i| entries.get(i as usize).map(|f| &*f.key));
     }
 
     /// Adds a feature; a later definition of the same key replaces the earlier one (and
     /// `false` is returned).
     pub(super) fn insert(&mut self, feature: Feature) -> bool {
-        let hash = self.hasher.hash_one(&*feature.key);
-        let (entries, hasher) = (&mut self.entries, &self.hasher);
-        match self.index.entry(
-            hash,
-            |&i| {
-                entries
-                    .get(i as usize)
-                    .is_some_and(|f| f.key == feature.key)
-            },
-            |&i| {
-                entries
-                    .get(i as usize)
-                    .map_or(0, |f| hasher.hash_one(&*f.key))
-            },
-        ) {
-            hashbrown::hash_table::Entry::Occupied(o) => {
-                if let Some(slot) = entries.get_mut(*o.get() as usize) {
+        // More than u32::MAX features cannot be held in memory anyway.
+        let Ok(at) = u32::try_from(self.entries.len()) else {
+            return true;
+        };
+        let entries = &self.entries;
+        match self.index.insert(&feature.key, at, &|i| {
+            entries.get(i as usize).map(|f| &*f.key)
+        }) {
+            Ok(()) => {
+                self.entries.push(feature);
+                true
+            }
+            Err(i) => {
+                if let Some(slot) = self.entries.get_mut(i as usize) {
                     *slot = feature;
                 }
                 false
-            }
-            hashbrown::hash_table::Entry::Vacant(v) => {
-                // More than u32::MAX features cannot be held in memory anyway.
-                let Ok(i) = u32::try_from(entries.len()) else {
-                    return true;
-                };
-                entries.push(feature);
-                v.insert(i);
-                true
             }
         }
     }
 
     pub(super) fn shrink_to_fit(&mut self) {
         self.entries.shrink_to_fit();
-        let (entries, hasher) = (&self.entries, &self.hasher);
-        self.index.shrink_to_fit(|&i| {
-            entries
-                .get(i as usize)
-                .map_or(0, |f| hasher.hash_one(&*f.key))
-        });
+        let entries = &self.entries;
+        self.index
+            .shrink_to_fit(&|i| entries.get(i as usize).map(|f| &*f.key));
     }
 
     pub(crate) fn len(&self) -> usize {

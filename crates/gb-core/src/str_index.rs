@@ -1,0 +1,65 @@
+//! One hash index from strings to positions in a list the caller keeps (feature keys, value
+//! texts, condition texts): every such index of a payload is this one type, so a size-first
+//! build links one copy of the hash table's insert and resize code instead of one per map.
+
+use core::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
+
+/// Strings → `u32` positions; the strings themselves stay in the caller's list, read back
+/// through `key_of` (4 bytes per slot).
+#[derive(Debug, Default)]
+pub(crate) struct StrIndex {
+    table: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl StrIndex {
+    /// The position of `key`, where `key_of` reads the key at a position (inlined into each
+    /// caller: lookups stay as fast as a map of their own).
+    #[inline(always)]
+    pub(crate) fn find<'k>(
+        &self,
+        key: &str,
+        key_of: impl Fn(u32) -> Option<&'k str>,
+    ) -> Option<u32> {
+        let hash = self.hasher.hash_one(key);
+        self.table.find(hash, |&i| key_of(i) == Some(key)).copied()
+    }
+
+    /// Adds `key` at position `at`, or returns the position it already has.
+    pub(crate) fn insert<'k>(
+        &mut self,
+        key: &str,
+        at: u32,
+        key_of: &dyn Fn(u32) -> Option<&'k str>,
+    ) -> Result<(), u32> {
+        let hasher = &self.hasher;
+        let hash = hasher.hash_one(key);
+        match self.table.entry(
+            hash,
+            |&i| key_of(i) == Some(key),
+            |&i| key_of(i).map_or(0, |k| hasher.hash_one(k)),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(o) => Err(*o.get()),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(at);
+                Ok(())
+            }
+        }
+    }
+
+    /// Makes room for `n` more keys.
+    pub(crate) fn reserve<'k>(&mut self, n: usize, key_of: &dyn Fn(u32) -> Option<&'k str>) {
+        let hasher = &self.hasher;
+        self.table
+            .reserve(n, |&i| key_of(i).map_or(0, |k| hasher.hash_one(k)));
+    }
+
+    /// Frees the slots no key needs.
+    pub(crate) fn shrink_to_fit<'k>(&mut self, key_of: &dyn Fn(u32) -> Option<&'k str>) {
+        let hasher = &self.hasher;
+        self.table
+            .shrink_to_fit(|&i| key_of(i).map_or(0, |k| hasher.hash_one(k)));
+    }
+}
