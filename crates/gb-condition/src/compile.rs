@@ -13,8 +13,7 @@ use crate::value::{Prim, V, array_index_key, with_js_string, write_js_json};
 use crate::version::padded_owned;
 use crate::warning::{Detail, OpIssue, Text, Warning, WarningKind};
 
-/// How deeply conditions may nest (logic operators, `$not`, `$elemMatch`, ...).
-pub const MAX_DEPTH: usize = 64;
+pub use crate::depth::MAX_DEPTH;
 
 /// A condition as a list of clauses that must all pass.
 #[derive(Debug)]

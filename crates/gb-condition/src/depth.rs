@@ -7,6 +7,12 @@ use alloc::vec::Vec;
 
 use serde_json::Value;
 
+/// How deeply conditions may nest (logic operators, `$not`, `$elemMatch`, ...).
+pub const MAX_DEPTH: usize = 64;
+
+/// How many condition groups may reference each other in a chain.
+pub(crate) const MAX_GROUP_CHAIN: usize = 32;
+
 /// Whether `v` nests more than `max` containers deep (`1` and `"a"` nest 0 deep, `[]` and
 /// `{"a": 1}` 1 deep). Iterative: safe on values nested millions deep, and it stops looking
 /// as soon as the answer is known.

@@ -19,8 +19,7 @@ use crate::compile::{Clause, Compiler, Cond, Op, Test, ValueSet, describe};
 use crate::regex::RegexBudget;
 use crate::warning::{Detail, GroupIssue, Text, Warning, WarningKind};
 
-/// How many condition groups may reference each other in a chain.
-pub(crate) const MAX_GROUP_CHAIN: usize = 32;
+pub(crate) use crate::depth::MAX_GROUP_CHAIN;
 
 /// The saved groups of a payload (`savedGroups`), compiled.
 ///

@@ -4,8 +4,7 @@ use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use core::fmt;
 
-use crate::compile::MAX_DEPTH;
-use crate::groups::MAX_GROUP_CHAIN;
+use crate::depth::{MAX_DEPTH, MAX_GROUP_CHAIN};
 use crate::regex::RegexError;
 
 /// What kind of problem a [`Warning`] reports.
