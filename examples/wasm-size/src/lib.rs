@@ -56,8 +56,11 @@ fn eval(payload: &[u8], key: &[u8], attributes: &[u8]) -> Option<bool> {
     // module instead of two.
     let attrs: Value = serde_json::from_str(core::str::from_utf8(attributes).ok()?).ok()?;
     Some(
-        fs.eval_feature(core::str::from_utf8(key).ok()?, &User::new(attrs.as_object()?))
-            .on(),
+        fs.eval_feature(
+            core::str::from_utf8(key).ok()?,
+            &User::new(attrs.as_object()?),
+        )
+        .on(),
     )
 }
 
