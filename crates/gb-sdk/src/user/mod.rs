@@ -98,8 +98,21 @@ impl core::ops::Deref for Core {
 ///
 /// Evaluations take `&self`, are synchronous, and never wait for the network. A context is
 /// cheap to build per request and may be shared across threads (`Send + Sync`).
+///
+/// Every evaluation uses the client's current features. A context holds the features that
+/// were current when it was made, so that while no update arrives an evaluation reads them
+/// without touching shared state; after an update each evaluation loads the current ones, as
+/// it would otherwise, and the old features are freed when the context is dropped or its
+/// attributes are set. Build a context per request (or call
+/// [`set_attributes`](Self::set_attributes)) rather than keeping one for the life of the
+/// process.
 pub struct UserContext {
     shared: Arc<Core>,
+    /// The client's snapshot when this context was made. While it is still the current one
+    /// (one atomic load compares versions), evaluations use it without touching `arc-swap`'s
+    /// protection (two locked atomic operations per call). After an update, evaluations load
+    /// the current snapshot each call, as they would without it.
+    pinned: Arc<Snapshot>,
     /// Attributes, URL and forced values; shared with the results that borrow them.
     inputs: Arc<UserInputs>,
     /// The last cart results borrowed from (snapshot + inputs), reused while both are current.
@@ -145,6 +158,7 @@ impl UserContext {
         };
         shared.hooks.add_attributes(&mut attributes);
         Self {
+            pinned: shared.snapshot.load_full(),
             inputs: Arc::new(UserInputs {
                 attributes,
                 overrides: config.overrides(),
@@ -196,6 +210,15 @@ impl UserContext {
             self.sticky = None;
         }
         self.remote = None;
+        self.repin();
+    }
+
+    /// Pins the client's current snapshot (a context held across updates stops loading it
+    /// per call, and frees the one it held).
+    fn repin(&mut self) {
+        if !self.shared.is_current(&self.pinned) {
+            self.pinned = self.shared.snapshot.load_full();
+        }
     }
 
     /// Per-request sticky-bucket documents (e.g. decoded from the request's cookies with
@@ -253,7 +276,7 @@ impl UserContext {
         if self.shared.config.remote_eval {
             self.remote.is_some()
         } else {
-            self.shared.snapshot.load().loaded
+            self.snapshot().loaded
         }
     }
 
@@ -276,6 +299,7 @@ impl UserContext {
         }
         let snap = match &self.remote {
             Some(s) => Arc::clone(s),
+            None if self.shared.is_current(&self.pinned) => Arc::clone(&self.pinned),
             None => self.shared.snapshot.load_full(),
         };
         let cart = Arc::new(EvalCart {
@@ -365,11 +389,13 @@ impl UserContext {
     }
 
     /// The features this user is evaluated on: their remote evaluation, else the client's
-    /// current snapshot (an `arc-swap` guard: no lock, no reference-count contention).
+    /// current snapshot: the pinned one while it is current, else an `arc-swap` guard (no
+    /// lock, no reference-count contention).
     #[inline]
     fn snapshot(&self) -> Snap<'_> {
         match &self.remote {
-            Some(s) => Snap::Remote(s),
+            Some(s) => Snap::Held(s),
+            None if self.shared.is_current(&self.pinned) => Snap::Held(&self.pinned),
             None => Snap::Shared(self.shared.snapshot.load()),
         }
     }
@@ -502,7 +528,8 @@ impl UserContext {
 
 /// A snapshot borrowed for one evaluation.
 enum Snap<'a> {
-    Remote(&'a Snapshot),
+    /// The context's remote evaluation, or its pinned snapshot while that is current.
+    Held(&'a Snapshot),
     Shared(arc_swap::Guard<Arc<Snapshot>>),
 }
 
@@ -511,7 +538,7 @@ impl core::ops::Deref for Snap<'_> {
 
     fn deref(&self) -> &Snapshot {
         match self {
-            Snap::Remote(s) => s,
+            Snap::Held(s) => s,
             Snap::Shared(g) => g,
         }
     }
