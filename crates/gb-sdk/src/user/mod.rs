@@ -400,6 +400,7 @@ impl UserContext {
         }
     }
 
+    #[inline(always)]
     fn with_feature<T>(
         &self,
         key: &str,
