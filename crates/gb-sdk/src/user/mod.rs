@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use gb_core::{Experiment, StickyBucketDocs, User};
 use serde::de::DeserializeOwned;
@@ -115,8 +115,9 @@ pub struct UserContext {
     pinned: Arc<Snapshot>,
     /// Attributes, URL and forced values; shared with the results that borrow them.
     inputs: Arc<UserInputs>,
-    /// The last cart results borrowed from (snapshot + inputs), reused while both are current.
-    cart: arc_swap::ArcSwapOption<EvalCart>,
+    /// What results borrow from (the held snapshot + inputs), made on first use and reset
+    /// by the `&mut self` methods that change either.
+    cart: OnceLock<Arc<EvalCart>>,
     sticky: Option<Mutex<StickyBucketDocs>>,
     /// Whether the documents came from [`with_sticky_docs`](Self::with_sticky_docs): their
     /// changes are kept for [`take_sticky_changes`](Self::take_sticky_changes) instead of
@@ -165,7 +166,7 @@ impl UserContext {
                 qa_mode: config.qa_mode,
                 enabled: config.enabled,
             }),
-            cart: arc_swap::ArcSwapOption::empty(),
+            cart: OnceLock::new(),
             sticky: None,
             sticky_local: false,
             remote: None,
@@ -202,6 +203,7 @@ impl UserContext {
     /// `prepare` again if you use them (documents given with
     /// [`with_sticky_docs`](Self::with_sticky_docs) are kept).
     pub fn set_attributes(&mut self, attributes: Map<String, Value>) {
+        self.cart = OnceLock::new();
         let mut merged = self.shared.config.attributes.clone();
         merged.extend(attributes);
         self.shared.hooks.add_attributes(&mut merged);
@@ -219,6 +221,7 @@ impl UserContext {
         if !self.shared.is_current(&self.pinned) {
             self.pinned = self.shared.snapshot.load_full();
         }
+        self.cart = OnceLock::new();
     }
 
     /// Per-request sticky-bucket documents (e.g. decoded from the request's cookies with
@@ -260,6 +263,7 @@ impl UserContext {
     }
 
     fn overrides_mut(&mut self) -> &mut Overrides {
+        self.cart = OnceLock::new();
         Arc::make_mut(&mut Arc::make_mut(&mut self.inputs).overrides)
     }
 
@@ -285,29 +289,36 @@ impl UserContext {
         self.inputs.user()
     }
 
-    /// The snapshot and inputs, shared, for results that outlive this call.
+    /// The snapshot and inputs, shared, for results that outlive this call. The pair for the
+    /// snapshot this context holds (its remote evaluation, or the pinned snapshot while it is
+    /// current) is made once and reused: one `Acquire` load and a reference count per call.
+    /// After an update a context that outlived it pairs the current snapshot per call.
     fn cart(&self) -> Arc<EvalCart> {
-        {
-            let current = self.snapshot();
-            let cached = self.cart.load();
-            if let Some(c) = &*cached
-                && core::ptr::eq(&*c.snap, &*current)
-                && Arc::ptr_eq(&c.inputs, &self.inputs)
-            {
-                return Arc::clone(c);
+        let held = match &self.remote {
+            Some(s) => Some(s),
+            None if self.shared.is_current(&self.pinned) => Some(&self.pinned),
+            None => None,
+        };
+        if let Some(snap) = held {
+            let cart = self.cart.get_or_init(|| {
+                Arc::new(EvalCart {
+                    snap: Arc::clone(snap),
+                    inputs: Arc::clone(&self.inputs),
+                })
+            });
+            // `&mut self` methods reset the cell when they change either side; the check
+            // keeps a stale pair from ever being used.
+            if Arc::ptr_eq(&cart.snap, snap) && Arc::ptr_eq(&cart.inputs, &self.inputs) {
+                return Arc::clone(cart);
             }
         }
-        let snap = match &self.remote {
-            Some(s) => Arc::clone(s),
-            None if self.shared.is_current(&self.pinned) => Arc::clone(&self.pinned),
-            None => self.shared.snapshot.load_full(),
-        };
-        let cart = Arc::new(EvalCart {
-            snap,
+        Arc::new(EvalCart {
+            snap: match held {
+                Some(s) => Arc::clone(s),
+                None => self.shared.snapshot.load_full(),
+            },
             inputs: Arc::clone(&self.inputs),
-        });
-        self.cart.store(Some(Arc::clone(&cart)));
-        cart
+        })
     }
 
     /// Exposures of this context go back to the caller inside the results (the remote-eval
