@@ -33,17 +33,24 @@ fn bounded<T>(what: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Evaluates `key` three times, asserting each takes under 50 ms.
+/// Evaluates `key` three times, asserting the fastest takes under 50 ms: the unbounded
+/// versions of these payloads take seconds to years, and the minimum of three keeps a busy
+/// machine (CI runs test binaries side by side) from failing a bounded one.
 fn eval<'a>(fs: &'a FeatureSet, key: &str, user: &User<'a>) -> FeatureResult<'a> {
+    let mut fastest = Duration::MAX;
     let mut last = None;
     for _ in 0..3 {
         let t = Instant::now();
         let r = fs.eval_feature(key, user);
         let took = t.elapsed();
         println!("{key}: {took:?} ({})", r.source.as_str());
-        assert!(took < MAX_EVAL, "evaluating {key} took {took:?}");
+        fastest = fastest.min(took);
         last = Some(r);
     }
+    assert!(
+        fastest < MAX_EVAL,
+        "evaluating {key} took {fastest:?} at best"
+    );
     last.unwrap()
 }
 

@@ -110,6 +110,7 @@ pub(crate) fn typed<T: serde::de::DeserializeOwned + 'static>(v: &serde_json::Va
 /// `v` as `T`, or `default` when `v` is `null` or does not deserialize as `T`. For
 /// `T = serde_json::Value` the clone is written straight into the returned slot (no `Option`
 /// around it, no deserializer): `feature_value::<Value>` costs the evaluation plus one clone.
+#[inline]
 pub(crate) fn value_or<T: serde::de::DeserializeOwned + 'static>(
     v: &serde_json::Value,
     mut default: T,
@@ -120,7 +121,13 @@ pub(crate) fn value_or<T: serde::de::DeserializeOwned + 'static>(
     if let Some(slot) =
         (&mut default as &mut dyn core::any::Any).downcast_mut::<serde_json::Value>()
     {
-        *slot = v.clone();
+        // The usual default, `null`, owns nothing: no call to the drop glue for it.
+        let old = core::mem::replace(slot, v.clone());
+        if old.is_null() {
+            core::mem::forget(old);
+        } else {
+            drop(old);
+        }
         return default;
     }
     T::deserialize(v).unwrap_or(default)

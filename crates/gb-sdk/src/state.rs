@@ -68,8 +68,12 @@ pub(crate) struct Shared {
     pub(crate) dropped_writes: AtomicU64,
     pub(crate) source: Option<FeatureSource>,
     pub(crate) closed: AtomicBool,
-    /// The last snapshot version handed out.
-    pub(crate) versions: AtomicU64,
+    /// The version of the snapshot in [`snapshot`](Self::snapshot), stored (`Release`) after
+    /// it: a user context whose pinned snapshot has this version uses it without loading.
+    pub(crate) current_version: AtomicU64,
+    /// Serializes [`install`](Self::install)s, so `current_version` always names the stored
+    /// snapshot once an install returns.
+    installing: Mutex<()>,
     pub(crate) remote_cache: RemoteCache,
 }
 
@@ -119,9 +123,16 @@ impl Shared {
             dropped_writes: AtomicU64::new(0),
             source: o.source,
             closed: AtomicBool::new(false),
-            versions: AtomicU64::new(versions),
+            current_version: AtomicU64::new(versions),
+            installing: Mutex::new(()),
             remote_cache: RemoteCache::new(o.cache_key_attributes, o.cache_ttl),
         }
+    }
+
+    /// Whether `snap` is the current snapshot: one `Acquire` load, no reference count touched.
+    #[inline]
+    pub(crate) fn is_current(&self, snap: &Snapshot) -> bool {
+        self.current_version.load(Ordering::Acquire) == snap.version
     }
 
     /// Swaps in a new compiled payload; returns its version (the caller tells the plugins).
@@ -134,10 +145,18 @@ impl Shared {
         for w in features.warnings() {
             tracing::warn!(warning = %w, "growthbook payload warning");
         }
-        let version = self.versions.fetch_add(1, Ordering::AcqRel) + 1;
-        self.snapshot.store(Arc::new(
-            Snapshot::loaded(features, version).with_payload(payload),
-        ));
+        let version = {
+            let _serial = self
+                .installing
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let version = self.current_version.load(Ordering::Relaxed) + 1;
+            self.snapshot.store(Arc::new(
+                Snapshot::loaded(features, version).with_payload(payload),
+            ));
+            self.current_version.store(version, Ordering::Release);
+            version
+        };
         {
             let mut h = self.health.lock().unwrap_or_else(PoisonError::into_inner);
             h.status = if fresh { Status::Ready } else { Status::Stale };

@@ -99,6 +99,34 @@ fn cookie_round_trip_through_the_sdk() {
     cookies::main().unwrap();
 }
 
+/// A context pins the snapshot current when it was made (so evaluations skip the shared load
+/// while it stays current); it must still see every later update, through every accessor,
+/// and keep seeing the newest one across several updates and after `set_attributes`.
+#[test]
+fn a_context_made_before_updates_evaluates_on_each_update() {
+    let payload = |v: i64| json!({"features": {"f": {"defaultValue": v}}});
+    let client = GrowthBook::builder().payload(payload(1)).build().unwrap();
+    let mut user = client.user(attrs(json!({"id": "a"})));
+    assert_eq!(user.feature_value("f", 0_i64), 1);
+    let held = user.eval_feature("f");
+    for v in 2..=4 {
+        client.set_payload(&payload(v)).unwrap();
+        assert_eq!(user.feature_value("f", 0_i64), v);
+        assert_eq!(user.eval_feature("f").value(), &json!(v));
+        assert_eq!(user.feature_detail("f", 0_i64).value, v);
+        assert_eq!(
+            user.eval_all().get("f").map(|r| r.value().clone()),
+            Some(json!(v))
+        );
+    }
+    // A result taken before the updates keeps the snapshot it was evaluated on.
+    assert_eq!(held.value(), &json!(1));
+    user.set_attributes(attrs(json!({"id": "b"})));
+    assert_eq!(user.feature_value("f", 0_i64), 4);
+    client.set_payload(&payload(5)).unwrap();
+    assert_eq!(user.feature_value("f", 0_i64), 5);
+}
+
 #[test]
 fn set_attributes_keeps_the_default_attributes() {
     let client = GrowthBook::builder()

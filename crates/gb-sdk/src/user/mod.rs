@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use gb_core::{Experiment, StickyBucketDocs, User};
 use serde::de::DeserializeOwned;
@@ -98,12 +98,26 @@ impl core::ops::Deref for Core {
 ///
 /// Evaluations take `&self`, are synchronous, and never wait for the network. A context is
 /// cheap to build per request and may be shared across threads (`Send + Sync`).
+///
+/// Every evaluation uses the client's current features. A context holds the features that
+/// were current when it was made, so that while no update arrives an evaluation reads them
+/// without touching shared state; after an update each evaluation loads the current ones, as
+/// it would otherwise, and the old features are freed when the context is dropped or its
+/// attributes are set. Build a context per request (or call
+/// [`set_attributes`](Self::set_attributes)) rather than keeping one for the life of the
+/// process.
 pub struct UserContext {
     shared: Arc<Core>,
+    /// The client's snapshot when this context was made. While it is still the current one
+    /// (one atomic load compares versions), evaluations use it without touching `arc-swap`'s
+    /// protection (two locked atomic operations per call). After an update, evaluations load
+    /// the current snapshot each call, as they would without it.
+    pinned: Arc<Snapshot>,
     /// Attributes, URL and forced values; shared with the results that borrow them.
     inputs: Arc<UserInputs>,
-    /// The last cart results borrowed from (snapshot + inputs), reused while both are current.
-    cart: arc_swap::ArcSwapOption<EvalCart>,
+    /// What results borrow from (the held snapshot + inputs), made on first use and reset
+    /// by the `&mut self` methods that change either.
+    cart: OnceLock<Arc<EvalCart>>,
     sticky: Option<Mutex<StickyBucketDocs>>,
     /// Whether the documents came from [`with_sticky_docs`](Self::with_sticky_docs): their
     /// changes are kept for [`take_sticky_changes`](Self::take_sticky_changes) instead of
@@ -145,13 +159,14 @@ impl UserContext {
         };
         shared.hooks.add_attributes(&mut attributes);
         Self {
+            pinned: shared.snapshot.load_full(),
             inputs: Arc::new(UserInputs {
                 attributes,
                 overrides: config.overrides(),
                 qa_mode: config.qa_mode,
                 enabled: config.enabled,
             }),
-            cart: arc_swap::ArcSwapOption::empty(),
+            cart: OnceLock::new(),
             sticky: None,
             sticky_local: false,
             remote: None,
@@ -188,6 +203,7 @@ impl UserContext {
     /// `prepare` again if you use them (documents given with
     /// [`with_sticky_docs`](Self::with_sticky_docs) are kept).
     pub fn set_attributes(&mut self, attributes: Map<String, Value>) {
+        self.cart = OnceLock::new();
         let mut merged = self.shared.config.attributes.clone();
         merged.extend(attributes);
         self.shared.hooks.add_attributes(&mut merged);
@@ -196,6 +212,16 @@ impl UserContext {
             self.sticky = None;
         }
         self.remote = None;
+        self.repin();
+    }
+
+    /// Pins the client's current snapshot (a context held across updates stops loading it
+    /// per call, and frees the one it held).
+    fn repin(&mut self) {
+        if !self.shared.is_current(&self.pinned) {
+            self.pinned = self.shared.snapshot.load_full();
+        }
+        self.cart = OnceLock::new();
     }
 
     /// Per-request sticky-bucket documents (e.g. decoded from the request's cookies with
@@ -237,6 +263,7 @@ impl UserContext {
     }
 
     fn overrides_mut(&mut self) -> &mut Overrides {
+        self.cart = OnceLock::new();
         Arc::make_mut(&mut Arc::make_mut(&mut self.inputs).overrides)
     }
 
@@ -253,7 +280,7 @@ impl UserContext {
         if self.shared.config.remote_eval {
             self.remote.is_some()
         } else {
-            self.shared.snapshot.load().loaded
+            self.snapshot().loaded
         }
     }
 
@@ -262,28 +289,36 @@ impl UserContext {
         self.inputs.user()
     }
 
-    /// The snapshot and inputs, shared, for results that outlive this call.
+    /// The snapshot and inputs, shared, for results that outlive this call. The pair for the
+    /// snapshot this context holds (its remote evaluation, or the pinned snapshot while it is
+    /// current) is made once and reused: one `Acquire` load and a reference count per call.
+    /// After an update a context that outlived it pairs the current snapshot per call.
     fn cart(&self) -> Arc<EvalCart> {
-        {
-            let current = self.snapshot();
-            let cached = self.cart.load();
-            if let Some(c) = &*cached
-                && core::ptr::eq(&*c.snap, &*current)
-                && Arc::ptr_eq(&c.inputs, &self.inputs)
-            {
-                return Arc::clone(c);
+        let held = match &self.remote {
+            Some(s) => Some(s),
+            None if self.shared.is_current(&self.pinned) => Some(&self.pinned),
+            None => None,
+        };
+        if let Some(snap) = held {
+            let cart = self.cart.get_or_init(|| {
+                Arc::new(EvalCart {
+                    snap: Arc::clone(snap),
+                    inputs: Arc::clone(&self.inputs),
+                })
+            });
+            // `&mut self` methods reset the cell when they change either side; the check
+            // keeps a stale pair from ever being used.
+            if Arc::ptr_eq(&cart.snap, snap) && Arc::ptr_eq(&cart.inputs, &self.inputs) {
+                return Arc::clone(cart);
             }
         }
-        let snap = match &self.remote {
-            Some(s) => Arc::clone(s),
-            None => self.shared.snapshot.load_full(),
-        };
-        let cart = Arc::new(EvalCart {
-            snap,
+        Arc::new(EvalCart {
+            snap: match held {
+                Some(s) => Arc::clone(s),
+                None => self.shared.snapshot.load_full(),
+            },
             inputs: Arc::clone(&self.inputs),
-        });
-        self.cart.store(Some(Arc::clone(&cart)));
-        cart
+        })
     }
 
     /// Exposures of this context go back to the caller inside the results (the remote-eval
@@ -365,15 +400,18 @@ impl UserContext {
     }
 
     /// The features this user is evaluated on: their remote evaluation, else the client's
-    /// current snapshot (an `arc-swap` guard: no lock, no reference-count contention).
+    /// current snapshot: the pinned one while it is current, else an `arc-swap` guard (no
+    /// lock, no reference-count contention).
     #[inline]
     fn snapshot(&self) -> Snap<'_> {
         match &self.remote {
-            Some(s) => Snap::Remote(s),
+            Some(s) => Snap::Held(s),
+            None if self.shared.is_current(&self.pinned) => Snap::Held(&self.pinned),
             None => Snap::Shared(self.shared.snapshot.load()),
         }
     }
 
+    #[inline(always)]
     fn with_feature<T>(
         &self,
         key: &str,
@@ -502,7 +540,8 @@ impl UserContext {
 
 /// A snapshot borrowed for one evaluation.
 enum Snap<'a> {
-    Remote(&'a Snapshot),
+    /// The context's remote evaluation, or its pinned snapshot while that is current.
+    Held(&'a Snapshot),
     Shared(arc_swap::Guard<Arc<Snapshot>>),
 }
 
@@ -511,7 +550,7 @@ impl core::ops::Deref for Snap<'_> {
 
     fn deref(&self) -> &Snapshot {
         match self {
-            Snap::Remote(s) => s,
+            Snap::Held(s) => s,
             Snap::Shared(g) => g,
         }
     }

@@ -33,6 +33,7 @@ impl UserContext {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::NoRuntime);
         }
+        self.repin();
         let shared = &*self.shared;
         if shared.config.remote_eval {
             self.remote = self.remote_features().await;
