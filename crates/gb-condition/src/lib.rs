@@ -70,6 +70,7 @@ mod groups;
 mod regex;
 mod sets;
 pub mod sort;
+pub mod str_index;
 mod value;
 mod version;
 mod warning;

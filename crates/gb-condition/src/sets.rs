@@ -13,7 +13,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use hashbrown::HashMap;
+use crate::str_index::StrIndex;
 use serde_json::Value;
 
 use crate::value::{V, with_js_string};
@@ -24,8 +24,10 @@ pub(crate) const INDEX_FROM: usize = 16;
 /// The plain items of an `$all`, sorted, and the others.
 #[derive(Debug)]
 pub(crate) struct AllIndex {
-    /// Distinct strings (lowercased for `$alli`), each with its position in `seen`.
-    strs: HashMap<String, usize>,
+    /// Distinct strings (lowercased for `$alli`); a string's position here is its place in
+    /// `seen`, found through `str_index`.
+    strs: Vec<String>,
+    str_index: StrIndex,
     /// Distinct numbers (`-0` as `0`), sorted.
     nums: Box<[f64]>,
     need_null: bool,
@@ -59,7 +61,8 @@ impl AllIndex {
         let mut nums = Vec::new();
         let mut others = Vec::new();
         let mut ix = AllIndex {
-            strs: HashMap::new(),
+            strs: Vec::new(),
+            str_index: StrIndex::default(),
             nums: Box::new([]),
             need_null: false,
             need_true: false,
@@ -79,8 +82,14 @@ impl AllIndex {
             }
         }
         for s in strs {
-            let next = ix.strs.len();
-            ix.strs.entry(s).or_insert(next);
+            let Ok(at) = u32::try_from(ix.strs.len()) else {
+                break;
+            };
+            let known = &ix.strs;
+            let key_of = |i: u32| known.get(i as usize).map(String::as_str);
+            if ix.str_index.insert(&s, at, &key_of).is_ok() {
+                ix.strs.push(s);
+            }
         }
         crate::sort::sort_unstable_by(&mut nums, |a, b| a.total_cmp(b).is_lt());
         nums.dedup();
@@ -107,13 +116,16 @@ impl AllIndex {
             }
             if !self.strs.is_empty() {
                 with_js_string(v, |x| {
+                    let key_of = |i: u32| self.strs.get(i as usize).map(String::as_str);
                     let found = if insensitive {
-                        self.strs.get(x.to_lowercase().as_str())
+                        self.str_index.find(&x.to_lowercase(), key_of)
                     } else {
-                        self.strs.get(x)
+                        self.str_index.find(x, key_of)
                     };
-                    if let Some(&i) = found {
-                        seen_strs[i] = true;
+                    if let Some(i) = found
+                        && let Some(s) = seen_strs.get_mut(i as usize)
+                    {
+                        *s = true;
                     }
                 });
             }

@@ -10,9 +10,9 @@ use alloc::vec::Vec;
 use gb_condition::{Condition, JsRegex, RegexBudget, RegexError, SavedGroups};
 use serde_json::Value;
 
-use crate::str_index::StrIndex;
 use crate::values::Interner;
 use crate::warning::{Detail, Warning, WarningKind};
+use gb_condition::str_index::StrIndex;
 
 /// The warnings of one payload's compilation and the regex budget all its conditions share.
 ///

@@ -64,7 +64,6 @@ mod memo;
 mod prereq_graph;
 mod result;
 pub mod sticky;
-mod str_index;
 pub mod trace;
 pub mod url;
 mod values;

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
 use crate::depth::MAX_JSON_DEPTH;
-use crate::str_index::StrIndex;
+use gb_condition::str_index::StrIndex;
 
 /// A value of [`Values`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,8 +5,8 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::str_index::StrIndex;
 use crate::values::{ValueId, Values};
+use gb_condition::str_index::StrIndex;
 
 use super::rule::Rule;
 

@@ -1,6 +1,7 @@
-//! One hash index from strings to positions in a list the caller keeps (feature keys, value
-//! texts, condition texts): every such index of a payload is this one type, so a size-first
-//! build links one copy of the hash table's insert and resize code instead of one per map.
+//! One hash index from strings to positions in a list the caller keeps (gb-core's feature
+//! keys, value texts and condition texts, the strings of a large `$all`): every such index is
+//! this one type, so a size-first build links one copy of the hash table's insert and resize
+//! code instead of one per map.
 
 use core::hash::BuildHasher;
 
@@ -9,7 +10,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 /// Strings → `u32` positions; the strings themselves stay in the caller's list, read back
 /// through `key_of` (4 bytes per slot).
 #[derive(Debug, Default)]
-pub(crate) struct StrIndex {
+pub struct StrIndex {
     table: HashTable<u32>,
     hasher: DefaultHashBuilder,
 }
@@ -18,17 +19,13 @@ impl StrIndex {
     /// The position of `key`, where `key_of` reads the key at a position (inlined into each
     /// caller: lookups stay as fast as a map of their own).
     #[inline(always)]
-    pub(crate) fn find<'k>(
-        &self,
-        key: &str,
-        key_of: impl Fn(u32) -> Option<&'k str>,
-    ) -> Option<u32> {
+    pub fn find<'k>(&self, key: &str, key_of: impl Fn(u32) -> Option<&'k str>) -> Option<u32> {
         let hash = self.hasher.hash_one(key);
         self.table.find(hash, |&i| key_of(i) == Some(key)).copied()
     }
 
     /// Adds `key` at position `at`, or returns the position it already has.
-    pub(crate) fn insert<'k>(
+    pub fn insert<'k>(
         &mut self,
         key: &str,
         at: u32,
@@ -50,14 +47,14 @@ impl StrIndex {
     }
 
     /// Makes room for `n` more keys.
-    pub(crate) fn reserve<'k>(&mut self, n: usize, key_of: &dyn Fn(u32) -> Option<&'k str>) {
+    pub fn reserve<'k>(&mut self, n: usize, key_of: &dyn Fn(u32) -> Option<&'k str>) {
         let hasher = &self.hasher;
         self.table
             .reserve(n, |&i| key_of(i).map_or(0, |k| hasher.hash_one(k)));
     }
 
     /// Frees the slots no key needs.
-    pub(crate) fn shrink_to_fit<'k>(&mut self, key_of: &dyn Fn(u32) -> Option<&'k str>) {
+    pub fn shrink_to_fit<'k>(&mut self, key_of: &dyn Fn(u32) -> Option<&'k str>) {
         let hasher = &self.hasher;
         self.table
             .shrink_to_fit(|&i| key_of(i).map_or(0, |k| hasher.hash_one(k)));
