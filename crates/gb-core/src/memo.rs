@@ -9,7 +9,9 @@
 //! says so): a cycle, or the chain depth limit, make results path-dependent.
 //! Those cases, and any other, are bounded by [`MAX_EVALUATION_WORK`].
 
-use hashbrown::HashMap;
+use alloc::vec::Vec;
+
+use gb_condition::str_index::StrIndex;
 use serde_json::Value;
 
 use crate::result::FeatureSource;
@@ -36,7 +38,14 @@ struct Entry<'a> {
 /// Prerequisite results of one evaluation, by feature key.
 pub(crate) struct Memo<'a> {
     inline: [Option<Entry<'a>>; INLINE],
-    spill: Option<HashMap<&'a str, (&'a Value, FeatureSource)>>,
+    spill: Option<Spill<'a>>,
+}
+
+/// The results past the inline buffer, found by key.
+#[derive(Default)]
+struct Spill<'a> {
+    entries: Vec<Entry<'a>>,
+    index: StrIndex,
 }
 
 impl<'a> Memo<'a> {
@@ -56,7 +65,12 @@ impl<'a> Memo<'a> {
                 None => return None,
             }
         }
-        self.spill.as_ref()?.get(key).copied()
+        let spill = self.spill.as_ref()?;
+        let e = spill
+            .index
+            .find(key, |i| spill.entries.get(i as usize).map(|e| e.key))?;
+        let e = spill.entries.get(e as usize)?;
+        Some((e.value, e.source))
     }
 
     /// Remembers the result of `key` (allocates only past the inline buffer).
@@ -65,9 +79,23 @@ impl<'a> Memo<'a> {
             *slot = Some(Entry { key, value, source });
             return;
         }
-        self.spill
-            .get_or_insert_with(HashMap::new)
-            .insert(key, (value, source));
+        let spill = self.spill.get_or_insert_with(Spill::default);
+        let Ok(at) = u32::try_from(spill.entries.len()) else {
+            return;
+        };
+        let entries = &spill.entries;
+        let entry = Entry { key, value, source };
+        match spill
+            .index
+            .insert(key, at, &|i| entries.get(i as usize).map(|e| e.key))
+        {
+            Ok(()) => spill.entries.push(entry),
+            Err(i) => {
+                if let Some(e) = spill.entries.get_mut(i as usize) {
+                    *e = entry;
+                }
+            }
+        }
     }
 }
 
