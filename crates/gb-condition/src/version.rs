@@ -4,7 +4,7 @@
 use alloc::string::String;
 use core::fmt::{self, Write};
 
-use crate::value::{StackStr, V, js_number, utf16_cmp};
+use crate::value::{StackStr, V, utf16_cmp, write_js_number};
 
 /// Writes the padded form of `input`: numbers are stringified, any other non-string (and the
 /// empty string) becomes `"0"`, a leading `v` and `+build` are dropped, parts split on `.`/`-`,
@@ -39,7 +39,7 @@ pub(crate) fn with_padded<R>(v: V<'_>, f: impl FnOnce(&str) -> R) -> R {
     let mut num = StackStr::new();
     let input: &str = match v {
         V::Str(s) if !s.is_empty() => s,
-        V::Num(n) => js_number(&mut num, n),
+        V::Num(n) if write_js_number(&mut num, n).is_ok() => num.as_str(),
         _ => "0",
     };
     let mut buf = StackStr::new();

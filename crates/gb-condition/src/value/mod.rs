@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 mod text;
 
-pub(crate) use text::{StackStr, array_index_key, js_json_eq, js_number, with_js_string};
+pub(crate) use text::{StackStr, array_index_key, js_json_eq, with_js_string};
 pub use text::{write_js_json, write_js_number, write_js_string};
 
 /// A borrowed view of an attribute value as JavaScript sees it.

@@ -43,17 +43,6 @@ impl Write for StackStr {
 /// Writes a number the way JavaScript's `Number.prototype.toString()` does
 /// (`1e21`, `1.5e-7`, `123`, `0.1`, `-0` as `0`).
 pub fn write_js_number<W: Write>(w: &mut W, x: f64) -> fmt::Result {
-    let mut buf = StackStr::new();
-    w.write_str(js_number(&mut buf, x))
-}
-
-/// `String(x)` in `buf`: one body for every writer (a JS number's text is at most 25 bytes).
-pub(crate) fn js_number(buf: &mut StackStr, x: f64) -> &str {
-    let _ = write_js_number_to(buf, x);
-    buf.as_str()
-}
-
-fn write_js_number_to(w: &mut StackStr, x: f64) -> fmt::Result {
     if x.is_nan() {
         return w.write_str("NaN");
     }
@@ -177,14 +166,23 @@ fn write_js_array<W: Write>(w: &mut W, a: &[Value], depth: usize) -> fmt::Result
     Ok(())
 }
 
-/// Calls `f` with `String(value)`, allocating only for arrays.
+/// Calls `f` with `String(value)`, allocating only for long numbers, arrays and objects.
 pub(crate) fn with_js_string<R>(v: V<'_>, f: impl FnOnce(&str) -> R) -> R {
     match v {
         V::Str(s) => f(s),
         V::Null => f("null"),
         V::Bool(b) => f(if b { "true" } else { "false" }),
         V::Obj(_) => f("[object Object]"),
-        V::Num(n) => f(js_number(&mut StackStr::new(), n)),
+        V::Num(n) => {
+            let mut buf = StackStr::new();
+            if write_js_number(&mut buf, n).is_ok() {
+                f(buf.as_str())
+            } else {
+                let mut s = String::new();
+                let _ = write_js_number(&mut s, n);
+                f(&s)
+            }
+        }
         V::Arr(_) => {
             let mut s = String::new();
             let _ = write_js_view(&mut s, v);
