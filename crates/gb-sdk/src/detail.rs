@@ -96,6 +96,7 @@ impl<T> FeatureDetail<T> {
 
 /// `v` as `T` (`None` if it does not deserialize). A `serde_json::Value` is cloned directly,
 /// which is several times cheaper than deserializing it from itself.
+#[inline]
 pub(crate) fn typed<T: serde::de::DeserializeOwned + 'static>(v: &serde_json::Value) -> Option<T> {
     let mut out: Option<T> = None;
     if let Some(slot) =
@@ -108,29 +109,29 @@ pub(crate) fn typed<T: serde::de::DeserializeOwned + 'static>(v: &serde_json::Va
 }
 
 /// `v` as `T`, or `default` when `v` is `null` or does not deserialize as `T`. For
-/// `T = serde_json::Value` the clone is written straight into the returned slot (no `Option`
-/// around it, no deserializer): `feature_value::<Value>` costs the evaluation plus one clone.
+/// `T = serde_json::Value` the value is cloned (no deserializer), and a `null` default is
+/// not passed to the drop glue (it owns nothing): `feature_value::<Value>` costs the
+/// evaluation plus one clone.
 #[inline]
 pub(crate) fn value_or<T: serde::de::DeserializeOwned + 'static>(
     v: &serde_json::Value,
-    mut default: T,
+    default: T,
 ) -> T {
     if v.is_null() {
         return default;
     }
-    if let Some(slot) =
-        (&mut default as &mut dyn core::any::Any).downcast_mut::<serde_json::Value>()
-    {
-        // The usual default, `null`, owns nothing: no call to the drop glue for it.
-        let old = core::mem::replace(slot, v.clone());
-        if old.is_null() {
-            core::mem::forget(old);
-        } else {
-            drop(old);
+    match typed(v) {
+        Some(value) => {
+            if (&default as &dyn core::any::Any)
+                .downcast_ref::<serde_json::Value>()
+                .is_some_and(serde_json::Value::is_null)
+            {
+                core::mem::forget(default);
+            }
+            value
         }
-        return default;
+        None => default,
     }
-    T::deserialize(v).unwrap_or(default)
 }
 
 /// The detail of a borrowed result: `T` from the value, else `default` with the reason why.
