@@ -338,3 +338,44 @@ fn shared_results_follow_the_snapshot_and_the_inputs() {
         "an earlier result keeps its snapshot"
     );
 }
+
+/// `feature_value::<Value>` builds the copy in the default's place: every kind of value, nested,
+/// comes back equal and with its keys in document order, whatever the default held.
+#[test]
+fn feature_value_as_json_copies_every_kind_of_value_in_order() {
+    let values = [
+        json!([1, "two", [3.5, null], {"z": 1, "a": [true, false]}]),
+        json!({"zeta": {"y": [], "b": {}}, "alpha": "x", "mid": -0.0}),
+        json!("text"),
+        json!(12345678901234_i64),
+        json!(false),
+        json!([]),
+        json!({}),
+    ];
+    let features: serde_json::Map<String, Value> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (format!("f{i}"), json!({ "defaultValue": v })))
+        .collect();
+    let client = GrowthBook::builder()
+        .payload(json!({ "features": features }))
+        .build()
+        .unwrap();
+    let user = client.user(Attributes::new().insert("id", "1"));
+    let defaults = [
+        Value::Null,
+        json!("a default"),
+        json!([1, 2]),
+        json!({"k": "v"}),
+    ];
+    for (i, want) in values.iter().enumerate() {
+        for default in &defaults {
+            let got = user.feature_value::<Value>(&format!("f{i}"), default.clone());
+            assert_eq!(&got, want);
+            assert_eq!(
+                serde_json::to_string(&got).unwrap(),
+                serde_json::to_string(want).unwrap()
+            );
+        }
+    }
+}
