@@ -147,13 +147,13 @@ fn clone_into(dst: &mut serde_json::Value, src: &serde_json::Value) {
         Value::Bool(b) => put(dst, Value::Bool(*b)),
         Value::Number(n) => put(dst, Value::Number(n.clone())),
         Value::String(s) => {
-            put(dst, Value::String(String::new()));
+            put(dst, Value::String(String::with_capacity(s.len())));
             if let Value::String(d) = dst {
                 d.push_str(s);
             }
         }
         Value::Array(a) => {
-            put(dst, Value::Array(Vec::new()));
+            put(dst, Value::Array(Vec::with_capacity(a.len())));
             if let Value::Array(d) = dst {
                 d.clone_from(a);
             }
