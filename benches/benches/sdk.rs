@@ -10,20 +10,18 @@ use core::time::Duration;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 
-use benches::{core_pass, load_workload};
+use benches::{SdkWorkload, core_pass, sdk_workload};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use gb_core::FeatureSet;
 use gb_sdk::{GrowthBook, GrowthBookTrackingPlugin, Plugin};
 use serde_json::Value;
 
 fn sdk_vs_core(c: &mut Criterion) {
-    let w = load_workload();
-    let fs = FeatureSet::from_value(&w.payload);
-    let keys: Vec<String> = fs.keys().map(String::from).collect();
-    let client = GrowthBook::builder()
-        .payload(w.payload.clone())
-        .build()
-        .unwrap();
+    let SdkWorkload {
+        workload: w,
+        features: fs,
+        keys,
+        client,
+    } = sdk_workload();
     let tracked = GrowthBook::builder()
         .payload(w.payload.clone())
         .on_experiment_viewed(|_, r, _| {

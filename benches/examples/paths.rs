@@ -16,8 +16,6 @@
 
 use core::hint::black_box;
 
-use gb_core::FeatureSet;
-use gb_sdk::GrowthBook;
 use serde_json::Value;
 
 fn main() {
@@ -27,13 +25,12 @@ fn main() {
         );
         std::process::exit(2);
     };
-    let w = benches::load_workload();
-    let fs = FeatureSet::from_value(&w.payload);
-    let keys: Vec<String> = fs.keys().map(String::from).collect();
-    let client = GrowthBook::builder()
-        .payload(w.payload.clone())
-        .build()
-        .unwrap();
+    let benches::SdkWorkload {
+        workload: w,
+        features: fs,
+        keys,
+        client,
+    } = benches::sdk_workload();
     let users: Vec<_> = w.users.iter().map(|a| client.user(a.clone())).collect();
     let mut n = 0usize;
     for _ in 0..2 {

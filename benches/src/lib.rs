@@ -52,6 +52,37 @@ pub fn load_workload() -> Workload {
     }
 }
 
+/// The workload with what the gb-sdk comparisons start from: its features compiled by gb-core,
+/// their keys, and a gb-sdk client on the same payload.
+#[derive(Debug)]
+pub struct SdkWorkload {
+    /// The workload.
+    pub workload: Workload,
+    /// Its payload compiled by gb-core.
+    pub features: gb_core::FeatureSet,
+    /// The feature keys, in table order.
+    pub keys: Vec<String>,
+    /// A gb-sdk client with the payload installed (no network).
+    pub client: gb_sdk::GrowthBook,
+}
+
+/// Loads the workload, compiles it and builds a gb-sdk client on it.
+pub fn sdk_workload() -> SdkWorkload {
+    let workload = load_workload();
+    let features = gb_core::FeatureSet::from_value(&workload.payload);
+    let keys = features.keys().map(String::from).collect();
+    let client = gb_sdk::GrowthBook::builder()
+        .payload(workload.payload.clone())
+        .build()
+        .unwrap();
+    SdkWorkload {
+        workload,
+        features,
+        keys,
+        client,
+    }
+}
+
 /// One pass of the unit of work through gb-core: every feature in `keys` for every user.
 /// Returns how many were on (so the work cannot be optimised away).
 pub fn core_pass(fs: &gb_core::FeatureSet, users: &[Map<String, Value>], keys: &[String]) -> usize {
