@@ -195,13 +195,18 @@ fn code_points(b: &mut Builder, ranges: &[(u32, u32)]) -> Result<(StateID, State
             .iter()
             .map(|t| (t.start, t.end, t.next.as_u32()))
             .collect();
-        let id = match (built.get(&key), trans.as_slice()) {
-            (Some(&id), _) => id,
-            (None, []) => b.add_union(Vec::new())?,
-            (None, &[t]) => b.add_range(t)?,
-            (None, _) => b.add_sparse(trans)?,
+        let id = match built.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = match trans.as_slice() {
+                    [] => b.add_union(Vec::new())?,
+                    &[t] => b.add_range(t)?,
+                    _ => b.add_sparse(trans)?,
+                };
+                built.insert(key, id);
+                id
+            }
         };
-        built.insert(key, id);
         if let Some(slot) = ids.get_mut(n) {
             *slot = id;
         }
