@@ -203,7 +203,8 @@ impl UserContext {
     /// `prepare` again if you use them (documents given with
     /// [`with_sticky_docs`](Self::with_sticky_docs) are kept).
     pub fn set_attributes(&mut self, attributes: Map<String, Value>) {
-        self.cart = OnceLock::new();
+        // First, so the inputs below are not copied for a cart that still shares them.
+        self.repin();
         let mut merged = self.shared.config.attributes.clone();
         merged.extend(attributes);
         self.shared.hooks.add_attributes(&mut merged);
@@ -212,7 +213,6 @@ impl UserContext {
             self.sticky = None;
         }
         self.remote = None;
-        self.repin();
     }
 
     /// Pins the client's current snapshot (a context held across updates stops loading it
@@ -294,11 +294,7 @@ impl UserContext {
     /// current) is made once and reused: one `Acquire` load and a reference count per call.
     /// After an update a context that outlived it pairs the current snapshot per call.
     fn cart(&self) -> Arc<EvalCart> {
-        let held = match &self.remote {
-            Some(s) => Some(s),
-            None if self.shared.is_current(&self.pinned) => Some(&self.pinned),
-            None => None,
-        };
+        let held = self.held();
         if let Some(snap) = held {
             let cart = self.cart.get_or_init(|| {
                 Arc::new(EvalCart {
@@ -404,10 +400,20 @@ impl UserContext {
     /// lock, no reference-count contention).
     #[inline]
     fn snapshot(&self) -> Snap<'_> {
-        match &self.remote {
+        match self.held() {
             Some(s) => Snap::Held(s),
-            None if self.shared.is_current(&self.pinned) => Snap::Held(&self.pinned),
             None => Snap::Shared(self.shared.snapshot.load()),
+        }
+    }
+
+    /// The snapshot this context holds and may use without loading: its remote evaluation,
+    /// or the pinned snapshot while it is still current.
+    #[inline]
+    fn held(&self) -> Option<&Arc<Snapshot>> {
+        match &self.remote {
+            Some(s) => Some(s),
+            None if self.shared.is_current(&self.pinned) => Some(&self.pinned),
+            None => None,
         }
     }
 
