@@ -60,6 +60,7 @@ mod evaluate;
 mod experiment;
 mod feature;
 pub mod hash;
+pub mod json;
 mod memo;
 mod prereq_graph;
 mod result;

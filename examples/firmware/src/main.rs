@@ -72,7 +72,7 @@ fn main() -> ! {
     let after_load = HEAP.live.load(Ordering::Relaxed);
     let peak_load = HEAP.peak.load(Ordering::Relaxed);
 
-    let users: Value = serde_json::from_str(USERS).unwrap_or(Value::Null);
+    let users: Value = gb_core::json::parse(USERS).unwrap_or(Value::Null);
     let users: &[Value] = users.as_array().map_or(&[], |a| a.as_slice());
     let empty = Map::new();
     let base = HEAP.live.load(Ordering::Relaxed);

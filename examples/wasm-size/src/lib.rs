@@ -52,9 +52,8 @@ pub unsafe extern "C" fn gb_eval(
 
 fn eval(payload: &[u8], key: &[u8], attributes: &[u8]) -> Option<bool> {
     let fs = FeatureSet::from_json_str(core::str::from_utf8(payload).ok()?).ok()?;
-    // Parsed as a `Value` (the type the loader parses), not a `Map`: one deserializer in the
-    // module instead of two.
-    let attrs: Value = serde_json::from_str(core::str::from_utf8(attributes).ok()?).ok()?;
+    // Read by gb-core's JSON reader (the loader's), so serde_json's deserializer is not linked.
+    let attrs: Value = gb_core::json::parse(core::str::from_utf8(attributes).ok()?).ok()?;
     Some(
         fs.eval_feature(
             core::str::from_utf8(key).ok()?,

@@ -61,6 +61,7 @@ fn main() -> ExitCode {
             let text = serde_json::to_vec(&Value::Object(p)).unwrap();
             write("payload", i, &text);
             write("remote_eval", i, &text);
+            write("json", i, &text);
             i += 1;
         }
     }

@@ -75,7 +75,7 @@ impl ExperimentJson<'_> {
     /// The experiment as a JSON value.
     pub fn to_value(&self) -> Value {
         let e = self.exp;
-        let v: Value = serde_json::from_str(&e.shape.text).unwrap_or(Value::Null);
+        let v: Value = crate::json::parse(&e.shape.text).unwrap_or(Value::Null);
         let Value::Object(rest) = v else {
             return v;
         };

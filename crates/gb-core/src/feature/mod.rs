@@ -5,8 +5,7 @@ mod rule;
 mod stream;
 mod table;
 
-use alloc::string::{String, ToString};
-use alloc::sync::Arc;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -14,8 +13,9 @@ use gb_condition::SavedGroups;
 use serde_json::Value;
 
 use crate::compiling::Compiling;
-use crate::depth::{MAX_JSON_DEPTH, cut_deep_json, over_serde_depth};
+use crate::depth::MAX_JSON_DEPTH;
 use crate::experiment::Experiment;
+use crate::json::JsonError;
 use crate::warning::{Warning, WarningKind};
 
 pub(crate) use rule::{ForceRule, RuleKind};
@@ -25,23 +25,29 @@ use table::FeatureTable;
 
 /// A payload that could not be read at all.
 ///
-/// It keeps serde_json's error as it is and writes its text only when displayed, so a build
-/// that never prints it (a wasm module) carries no error formatting.
-#[derive(Debug, Clone)]
+/// It keeps the JSON reader's typed error ([`JsonError`]) and writes its text only when
+/// displayed, so a build that never prints it (a wasm module) carries no error formatting.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
     why: Why,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Why {
-    Json(Arc<serde_json::Error>),
+    Json(JsonError),
     NotObject,
 }
 
 impl ParseError {
-    fn json(e: serde_json::Error) -> Self {
-        ParseError {
-            why: Why::Json(Arc::new(e)),
+    fn json(e: JsonError) -> Self {
+        ParseError { why: Why::Json(e) }
+    }
+
+    /// The JSON error, when the text was not JSON (`None`: JSON, but not an object).
+    pub fn json_error(&self) -> Option<&JsonError> {
+        match &self.why {
+            Why::Json(e) => Some(e),
+            Why::NotObject => None,
         }
     }
 }
@@ -55,15 +61,6 @@ impl fmt::Display for ParseError {
         }
     }
 }
-
-/// Two errors are equal when they say the same.
-impl PartialEq for ParseError {
-    fn eq(&self, other: &Self) -> bool {
-        self.to_string() == other.to_string()
-    }
-}
-
-impl Eq for ParseError {}
 
 impl core::error::Error for ParseError {}
 
@@ -93,8 +90,8 @@ impl FeatureSet {
     /// deeper than [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) has its over-deep parts cut off (a condition holding
     /// one is disabled) rather than failing the whole payload.
     pub fn from_json_str(text: &str) -> Result<FeatureSet, ParseError> {
-        // Feature by feature from the text; anything unusual (invalid or over-deep JSON,
-        // repeated keys, `features` not an object) is loaded through one parsed tree instead,
+        // Feature by feature from the text; anything unusual (invalid JSON, repeated keys,
+        // `features` not an object) is loaded through one parsed tree instead,
         // which gives the same snapshot and warnings with the whole tree in memory.
         if let Some(fs) = stream::load(text) {
             return Ok(fs);
@@ -112,20 +109,7 @@ impl FeatureSet {
     /// nested deeper than [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) has its over-deep parts replaced by a marker
     /// that disables a condition holding it (for tools that read the payload's JSON too).
     pub fn parse_json(text: &str) -> Result<Value, ParseError> {
-        let value: Value = match serde_json::from_str(text) {
-            // serde_json refuses text nested deeper than 128; shallower text may still nest
-            // deeper than the limit.
-            Ok(mut v) => {
-                crate::depth::cut_in_place(&mut v, MAX_JSON_DEPTH);
-                v
-            }
-            Err(e) if over_serde_depth(text, &e) => {
-                let cut = cut_deep_json(text, MAX_JSON_DEPTH);
-                serde_json::from_str(&cut).map_err(ParseError::json)?
-            }
-            Err(e) => return Err(ParseError::json(e)),
-        };
-        Ok(value)
+        crate::json::parse(text).map_err(ParseError::json)
     }
 
     /// Compiles a parsed payload (`{features, savedGroups, contextualBandits, experiments}`).

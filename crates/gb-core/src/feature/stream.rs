@@ -5,39 +5,27 @@
 //! Two passes over the text: the first keeps `savedGroups` and `contextualBandits` (which
 //! compiling a feature needs, wherever they stand in the text) and skips the rest; the second
 //! compiles `features` as they are read and keeps `experiments`. Anything the one-tree loader
-//! would treat differently (invalid JSON, nesting past serde_json's limit, a repeated
-//! top-level or feature key, `features` not an object) makes [`load`] return
+//! would treat differently (invalid JSON, a repeated top-level or feature key, `features` not
+//! an object) makes [`load`] return
 //! `None`, and the caller loads through the tree.
 
 use alloc::string::String;
-use core::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::{FeatureSet, Loader};
-use crate::depth::{MAX_JSON_DEPTH, cut_in_place};
+use crate::depth::MAX_JSON_DEPTH;
+use crate::json::Reader;
 
 /// Loads `text` feature by feature, or `None` when the one-tree loader must do it.
 pub(super) fn load(text: &str) -> Option<FeatureSet> {
-    let mut head = pass(text, None)?;
+    let head = pass(text, None)?;
     if head.features > 1 || head.experiments > 1 {
         return None;
     }
-    // Every part is cut at the depth limit as it would be in the whole tree (the top-level
-    // sections stand one level down, features two).
-    for v in [&mut head.saved_groups, &mut head.bandits]
-        .into_iter()
-        .flatten()
-    {
-        cut_in_place(v, MAX_JSON_DEPTH - 1);
-    }
     let mut loader = Loader::new(head.saved_groups.as_ref().unwrap_or(&Value::Null));
     let bandits = head.bandits.as_ref().and_then(Value::as_object);
-    let mut body = pass(text, Some((&mut loader, bandits)))?;
-    if let Some(e) = &mut body.experiment_list {
-        cut_in_place(e, MAX_JSON_DEPTH - 1);
-    }
+    let body = pass(text, Some((&mut loader, bandits)))?;
     Some(loader.finish(body.experiment_list))
 }
 
@@ -46,11 +34,34 @@ type Compile<'l, 'b> = (&'l mut Loader, Option<&'b Map<String, Value>>);
 
 /// One pass over the payload object: without a loader (the first pass) it keeps the sections
 /// compiling a feature needs and counts the streamed keys; with one (the second) it compiles
-/// `features` as they are read and keeps `experiments`.
-fn pass(text: &str, compile: Option<Compile<'_, '_>>) -> Option<Found> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let found = de.deserialize_map(Pass { compile }).ok()?;
-    de.end().ok()?;
+/// `features` as they are read and keeps `experiments`. Every part is cut at the depth limit
+/// as it would be in the whole tree (the top-level sections stand one level down).
+fn pass(text: &str, mut compile: Option<Compile<'_, '_>>) -> Option<Found> {
+    let mut r = Reader::new(text);
+    if !r.object_start() {
+        return None;
+    }
+    let mut found = Found::default();
+    let mut first = true;
+    while let Some(k) = r.next_key(first).ok()? {
+        first = false;
+        let section = MAX_JSON_DEPTH - 1;
+        match (k.as_str(), &mut compile) {
+            ("features", Some((loader, bandits))) => features(&mut r, loader, *bandits)?,
+            ("experiments", Some(_)) => found.experiment_list = Some(r.value(section).ok()?),
+            // A repeated key: the last one counts, as in a parsed tree.
+            ("savedGroups", None) => found.saved_groups = Some(r.value(section).ok()?),
+            ("contextualBandits", None) => found.bandits = Some(r.value(section).ok()?),
+            (k, compile) => {
+                if compile.is_none() {
+                    found.features += u32::from(k == "features");
+                    found.experiments += u32::from(k == "experiments");
+                }
+                r.skip().ok()?;
+            }
+        }
+    }
+    r.end().ok()?;
     Some(found)
 }
 
@@ -63,74 +74,23 @@ struct Found {
     experiments: u32,
 }
 
-struct Pass<'l, 'b> {
-    compile: Option<Compile<'l, 'b>>,
-}
-
-impl<'de> Visitor<'de> for Pass<'_, '_> {
-    type Value = Found;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a payload object")
+/// The `features` object, compiled one feature at a time (each definition stands two levels
+/// down); `None` if it is not an object or a key repeats (the tree decides those).
+fn features(
+    r: &mut Reader<'_>,
+    loader: &mut Loader,
+    bandits: Option<&Map<String, Value>>,
+) -> Option<()> {
+    if !r.object_start() {
+        return None;
     }
-
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Found, A::Error> {
-        let mut found = Found::default();
-        while let Some(k) = map.next_key::<String>()? {
-            match (k.as_str(), &mut self.compile) {
-                ("features", Some((loader, bandits))) => map.next_value_seed(Features {
-                    loader,
-                    bandits: *bandits,
-                })?,
-                ("experiments", Some(_)) => found.experiment_list = Some(map.next_value()?),
-                // A repeated key: the last one counts, as in a parsed tree.
-                ("savedGroups", None) => found.saved_groups = Some(map.next_value()?),
-                ("contextualBandits", None) => found.bandits = Some(map.next_value()?),
-                (k, compile) => {
-                    if compile.is_none() {
-                        found.features += u32::from(k == "features");
-                        found.experiments += u32::from(k == "experiments");
-                    }
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+    let mut first = true;
+    while let Some(key) = r.next_key(first).ok()? {
+        first = false;
+        let def = r.value(MAX_JSON_DEPTH - 2).ok()?;
+        if !loader.feature(&key, def, bandits) {
+            return None;
         }
-        Ok(found)
     }
-}
-
-/// The `features` object, compiled one feature at a time.
-struct Features<'p, 'l, 'b> {
-    loader: &'p mut &'l mut Loader,
-    bandits: Option<&'b Map<String, Value>>,
-}
-
-impl<'de> DeserializeSeed<'de> for Features<'_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Features<'_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object of features")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            let mut def: Value = map.next_value()?;
-            cut_in_place(&mut def, MAX_JSON_DEPTH - 2);
-            if !self.loader.feature(&key, def, self.bandits) {
-                return Err(A::Error::custom("a feature key is repeated"));
-            }
-        }
-        if self.loader.keys_repeated() {
-            return Err(A::Error::custom("a feature key is repeated"));
-        }
-        Ok(())
-    }
+    (!loader.keys_repeated()).then_some(())
 }
