@@ -63,6 +63,7 @@ extern crate alloc;
 extern crate std;
 
 mod compile;
+pub mod decimal;
 mod depth;
 mod eval;
 pub mod graph;

@@ -1,8 +1,9 @@
 //! JSON text to [`serde_json::Value`], read by gb-core itself: the payload loader's reader.
 //!
 //! It gives the value serde_json's `from_str::<Value>` gives for the same text (the same
-//! grammar, objects keeping a repeated key's first position and last value, numbers read by
-//! serde_json's own `Number` parser), with two differences a payload loader needs:
+//! grammar, objects keeping a repeated key's first position and last value, integers that fit
+//! `u64` / `i64` as integers and other numbers as the nearest `f64`, read by
+//! [`gb_condition::decimal`]), with two differences a payload loader needs:
 //! - containers nested deeper than the caller's limit are replaced by the marker
 //!   `{"$gbTooDeep":1}` while reading (they are still checked to be JSON), so depth never fails
 //!   a payload and recursion stays bounded by the limit;
@@ -10,7 +11,8 @@
 //!   `Reader::next_key`), so the loader compiles a feature as soon as it is read.
 //!
 //! It exists for size: serde_json's deserializer, its error formatting and the visitor
-//! machinery are about a tenth of a wasm build of gb-core (see the README's size table).
+//! machinery are about a tenth of a wasm build of gb-core (see the README's size table), and
+//! serde_json's number parser is only reachable through its deserializer.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -349,7 +351,7 @@ impl<'a> Reader<'a> {
         self.colon()
     }
 
-    /// A number (JSON's grammar), its value read by serde_json's `Number` parser.
+    /// A number (JSON's grammar), its value as serde_json reads it ([`number_value`]).
     fn number(&mut self) -> Result<Value, JsonError> {
         let b = self.bytes();
         let start = self.pos;
@@ -386,16 +388,12 @@ impl<'a> Reader<'a> {
             i += exp;
         }
         self.pos = i;
-        if let Some(n) = small_number(&b[start..i]) {
-            return Ok(Value::Number(n));
-        }
-        match self.text[start..i].parse::<Number>() {
-            Ok(n) => Ok(Value::Number(n)),
-            Err(_) => {
+        number_value(&self.text[start..i])
+            .map(Value::Number)
+            .ok_or_else(|| {
                 self.pos = start;
-                Err(self.err(JsonErrorKind::NumberOutOfRange))
-            }
-        }
+                self.err(JsonErrorKind::NumberOutOfRange)
+            })
     }
 
     /// The rest of a string whose opening quote was consumed.
@@ -498,50 +496,28 @@ fn plain_run(b: &[u8]) -> usize {
         .unwrap_or(b.len())
 }
 
-/// The value of a number whose text (JSON's grammar) is an integer of at most 18 digits, or
-/// a decimal that one correctly rounded operation gives (at most 15 significant digits, a
-/// power of ten up to 10^22): exactly what serde_json's parser gives, without its setup. A
-/// negative zero (whose sign serde_json keeps in its own way) and anything else is left to
-/// serde_json.
-fn small_number(t: &[u8]) -> Option<Number> {
-    const POW10: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ];
-    let (neg, t) = match t.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, t),
+/// The value serde_json gives a number whose text is JSON's grammar, or `None` for a magnitude
+/// past `f64::MAX` (which serde_json refuses too). An integer (no point, no exponent) that
+/// fits `u64`, or `i64` if negative, is that integer; anything else, `-0` included, is the
+/// nearest `f64` ([`gb_condition::decimal::parse`]).
+fn number_value(t: &str) -> Option<Number> {
+    let (neg, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
     };
-    let (mut m, mut digits, mut scale, mut frac) = (0u64, 0usize, 0usize, false);
-    for &c in t {
-        match c {
-            b'0'..=b'9' => {
-                m = m * 10 + u64::from(c - b'0');
-                digits += 1;
-                scale += usize::from(frac);
-                if digits > 18 {
-                    return None;
-                }
+    if digits.bytes().all(|c| c.is_ascii_digit()) {
+        let m = digits.bytes().try_fold(0u64, |m, c| {
+            m.checked_mul(10)?.checked_add(u64::from(c - b'0'))
+        });
+        match (m, neg) {
+            (Some(m), false) => return Some(Number::from(m)),
+            // -m fits i64 for 0 < m <= 2^63 (serde_json gives "-0" as a float, as here).
+            (Some(m @ 1..=0x8000_0000_0000_0000), true) => {
+                return Some(Number::from(0i64.wrapping_sub_unsigned(m)));
             }
-            b'.' => frac = true,
-            _ => return None,
+            _ => {}
         }
     }
-    if m == 0 && neg {
-        return None;
-    }
-    if !frac {
-        return Some(if neg {
-            // m < 10^18 < 2^63.
-            Number::from(-(m as i64))
-        } else {
-            Number::from(m)
-        });
-    }
-    if digits > 15 {
-        return None;
-    }
-    // m < 10^15 < 2^53 is exact, and so is 10^scale for scale <= 22: one rounding.
-    let x = m as f64 / *POW10.get(scale)?;
-    Number::from_f64(if neg { -x } else { x })
+    // `from_f64` refuses an infinity.
+    Number::from_f64(gb_condition::decimal::parse(t)?)
 }

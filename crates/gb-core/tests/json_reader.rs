@@ -310,6 +310,64 @@ fn numbers_agree_with_serde_json() {
     }
 }
 
+/// The numbers at the edges of serde_json's integer and float readings: negative zeros,
+/// integers just past `u64` / `i64`, the largest double and the first text past it, the
+/// smallest subnormal, huge and tiny exponents, digits past the slow path's buffer.
+#[test]
+fn edge_numbers_agree_with_serde_json() {
+    let long = [
+        format!("0.{}", "1".repeat(800)),
+        format!("9007199254740993{}", "0".repeat(790)),
+        format!("9007199254740993.{}1", "0".repeat(900)),
+        format!("1{}", "0".repeat(309)),
+        format!("-1{}", "0".repeat(308)),
+        format!("[1e{}]", "9".repeat(40)),
+        format!("[-1e-{}]", "9".repeat(40)),
+    ];
+    let short = [
+        "0",
+        "-0",
+        "-0.0",
+        "-0e5",
+        "-00",
+        "0e999",
+        "-0e-999",
+        "00",
+        "0.0e0",
+        "1e-400",
+        "-1e-400",
+        "1e400",
+        "-1e400",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-18446744073709551615",
+        "-18446744073709551616",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "1.7976931348623157e308",
+        "1.7976931348623158e308",
+        "1.7976931348623159e308",
+        "-1.7976931348623159e308",
+        "4.9406564584124654e-324",
+        "2.4703282292062328e-324",
+        "2.4703282292062327e-324",
+        "2.2250738585072011e-308",
+        "1e23",
+        "9007199254740993",
+        "0.30000000000000004",
+        "123456789012345678901234567890",
+        "1E+2",
+        "1e-2",
+        "5e-324",
+    ];
+    for t in long.iter().map(String::as_str).chain(short) {
+        agree(t);
+        agree(&format!("[{t}]"));
+    }
+}
+
 /// A deterministic xorshift64 generator.
 fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
     move || {

@@ -4,9 +4,10 @@
 
 use alloc::string::String;
 use core::cmp::Ordering;
-use core::fmt::Write;
 
 use serde_json::{Map, Value};
+
+use crate::decimal;
 
 mod text;
 
@@ -216,86 +217,12 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
     if body == "Infinity" {
         return sign * f64::INFINITY;
     }
-    if !is_decimal_literal(body.as_bytes()) {
+    // The StrUnsignedDecimalLiteral grammar: `decimal::parse`'s, less the sign taken above
+    // ("--5" is NaN). Past f64::MAX it is an infinity, as in JS.
+    if body.starts_with('-') {
         return f64::NAN;
     }
-    sign * parse_decimal(body)
-}
-
-/// The value of a JS decimal literal (`is_decimal_literal`), correctly rounded, with
-/// serde_json's float parser (the one payloads are read with; core's `str::parse::<f64>` would
-/// add a second parser and its 20 KB power-of-five table to small builds). JSON spells a
-/// literal more strictly (`0.5` for `.5` or `00.5`, `5` for `5.`), so such a literal is
-/// respelled first, on the stack unless it is longer than 128 bytes.
-fn parse_decimal(body: &str) -> f64 {
-    let int_len = body.bytes().take_while(u8::is_ascii_digit).count();
-    let (int, rest) = body.split_at(int_len);
-    // One digit before the point: "007" is "7"; "00" and "" are "0".
-    let int = match int.trim_start_matches('0') {
-        "" => "0",
-        digits => digits,
-    };
-    // A point with no digit after it goes: "5." and "5.e3" are "5" and "5e3".
-    let tail = match rest.strip_prefix('.') {
-        Some(r) if !r.starts_with(|c: char| c.is_ascii_digit()) => r,
-        _ => rest,
-    };
-    let parse = |s: &str| match s.parse::<serde_json::Number>() {
-        Ok(n) => n.as_f64().unwrap_or(f64::NAN),
-        // A valid literal is refused only for a magnitude past f64::MAX: JS says Infinity.
-        Err(_) => f64::INFINITY,
-    };
-    if int.len() == int_len && tail.len() == rest.len() {
-        return parse(body);
-    }
-    let mut stack = StackStr::new();
-    if stack
-        .write_str(int)
-        .and_then(|()| stack.write_str(tail))
-        .is_ok()
-    {
-        return parse(stack.as_str());
-    }
-    let mut heap = String::with_capacity(int.len() + tail.len());
-    heap.push_str(int);
-    heap.push_str(tail);
-    parse(&heap)
-}
-
-/// `digits [. digits] [e [+-] digits]` or `. digits [...]` (the StrUnsignedDecimalLiteral grammar).
-fn is_decimal_literal(b: &[u8]) -> bool {
-    let mut i = 0;
-    let int_start = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    let int_digits = i - int_start;
-    let mut frac_digits = 0;
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let s = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        frac_digits = i - s;
-    }
-    if int_digits + frac_digits == 0 {
-        return false;
-    }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-            i += 1;
-        }
-        let s = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == s {
-            return false;
-        }
-    }
-    i == b.len()
+    sign * decimal::parse(body).unwrap_or(f64::NAN)
 }
 
 fn is_js_whitespace(c: char) -> bool {
@@ -408,8 +335,8 @@ mod tests {
         assert!(string_to_number("-0x10").is_nan());
     }
 
-    /// serde_json's parser, after respelling, reads every JS decimal literal as core's
-    /// correctly rounded `parse::<f64>` does (JS `Number(s)`), whatever its spelling.
+    /// Every JS decimal literal reads as core's correctly rounded `parse::<f64>` reads it
+    /// (JS `Number(s)`), whatever its spelling; a second sign is NaN.
     #[test]
     fn decimal_literals_parse_like_core() {
         let fixed = [
@@ -470,13 +397,17 @@ mod tests {
         // Long literals take the heap path.
         cases.push(format!(".{}1e200", "0".repeat(300)));
         cases.push(format!("{}.", "9".repeat(400)));
-        for s in &cases {
-            if !is_decimal_literal(s.as_bytes()) {
-                continue;
-            }
-            let want: f64 = s.parse().expect("core parses a decimal literal");
+        for s in [
+            "--5", "+-5", "-+5", "-", "+", ".", "e5", "5e", "1.2.3", "0x", "-0x1",
+        ] {
+            assert!(string_to_number(s).is_nan(), "{s}");
+        }
+        for s in cases.iter().filter(|s| !s.is_empty()) {
             let got = string_to_number(s);
-            assert_eq!(got.to_bits(), want.to_bits(), "{s}");
+            match s.parse::<f64>() {
+                Ok(want) => assert_eq!(got.to_bits(), want.to_bits(), "{s}"),
+                Err(_) => assert!(got.is_nan(), "{s}"),
+            }
         }
     }
 
