@@ -1,7 +1,7 @@
 //! Compiling a condition document into a typed tree.
 
 use alloc::boxed::Box;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde_json::{Map, Value};
@@ -333,7 +333,7 @@ impl Compiler<'_> {
                     utf16_units(s)
                         .into_iter()
                         .enumerate()
-                        .map(|(i, t)| Clause::Path(Path::parse(&i.to_string()), t))
+                        .map(|(i, t)| Clause::Path(Path::parse(itoa::Buffer::new().format(i)), t))
                         .collect(),
                 ))
             }
@@ -343,7 +343,7 @@ impl Compiler<'_> {
                 let mut clauses = Vec::with_capacity(items.len());
                 for (i, it) in items.iter().enumerate() {
                     clauses.push(Clause::Path(
-                        Path::parse(&i.to_string()),
+                        Path::parse(itoa::Buffer::new().format(i)),
                         self.test(it, depth + 1)?,
                     ));
                 }
