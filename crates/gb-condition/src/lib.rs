@@ -67,6 +67,7 @@ mod depth;
 mod eval;
 pub mod graph;
 mod groups;
+pub mod lower;
 mod regex;
 mod sets;
 pub mod sort;
