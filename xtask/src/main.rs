@@ -6,10 +6,12 @@
 //! - `cargo xtask ci`: run `.ci/run`.
 //! - `cargo xtask diff [--seconds N] [--seed S] [--pairs P]`: the differential fuzzer against
 //!   the JavaScript SDK 1.8.0 (needs Node.js and npm; see `diff/mod.rs`).
+//! - `cargo xtask lower-table`: regenerate gb-condition's lowercase tables (`lower_table.rs`).
 //!
 //! Dependencies: `gb-core` and `serde_json` for the fuzzer; everything else shells out.
 
 mod diff;
+mod lower_table;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -71,9 +73,10 @@ fn main() -> ExitCode {
         }
         Some("ci") => run(Command::new("bash").arg(".ci/run")),
         Some("diff") => diff::main(&project_root(), &args[1..]),
+        Some("lower-table") => lower_table::main(&project_root()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <spec [SECTION...] | no-std | ci | diff [--seconds N] [--seed S]>"
+                "usage: cargo xtask <spec [SECTION...] | no-std | ci | diff [--seconds N] [--seed S] | lower-table>"
             );
             ExitCode::FAILURE
         }

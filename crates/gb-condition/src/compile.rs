@@ -1,7 +1,7 @@
 //! Compiling a condition document into a typed tree.
 
 use alloc::boxed::Box;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde_json::{Map, Value};
@@ -149,7 +149,7 @@ impl ValueSet {
                 }
                 Value::String(x) => {
                     s.strs.push(if insensitive {
-                        x.to_lowercase()
+                        crate::lower::to_lowercase(x)
                     } else {
                         x.clone()
                     });
@@ -178,7 +178,7 @@ impl ValueSet {
                 // JS lowers with `toLowerCase()`: titlecase (`ǅ`) and other non-ASCII letters
                 // that are not `Uppercase` still change, so only ASCII text is checked cheaply.
                 if insensitive && (!x.is_ascii() || x.bytes().any(|b| b.is_ascii_uppercase())) {
-                    let l = x.to_lowercase();
+                    let l = crate::lower::to_lowercase(x);
                     self.strs.binary_search_by(|p| p.as_str().cmp(&l)).is_ok()
                 } else {
                     self.strs.binary_search_by(|p| p.as_str().cmp(x)).is_ok()
@@ -333,7 +333,7 @@ impl Compiler<'_> {
                     utf16_units(s)
                         .into_iter()
                         .enumerate()
-                        .map(|(i, t)| Clause::Path(Path::parse(&i.to_string()), t))
+                        .map(|(i, t)| Clause::Path(Path::parse(itoa::Buffer::new().format(i)), t))
                         .collect(),
                 ))
             }
@@ -343,7 +343,7 @@ impl Compiler<'_> {
                 let mut clauses = Vec::with_capacity(items.len());
                 for (i, it) in items.iter().enumerate() {
                     clauses.push(Clause::Path(
-                        Path::parse(&i.to_string()),
+                        Path::parse(itoa::Buffer::new().format(i)),
                         self.test(it, depth + 1)?,
                     ));
                 }
@@ -384,7 +384,7 @@ impl Compiler<'_> {
         Ok(match v {
             Value::String(s) => Test::Str {
                 s: s.clone(),
-                lower: s.to_lowercase(),
+                lower: crate::lower::to_lowercase(s),
             },
             Value::Number(n) => Test::Num(n.as_f64().unwrap_or(f64::NAN)),
             Value::Bool(b) => Test::Bool(*b),
@@ -552,7 +552,7 @@ fn utf16_units(s: &str) -> Vec<Test> {
         if c.len_utf16() == 1 {
             let one = String::from(c);
             out.push(Test::Str {
-                lower: one.to_lowercase(),
+                lower: crate::lower::to_lowercase(&one),
                 s: one,
             });
         } else {

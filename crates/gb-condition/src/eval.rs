@@ -243,7 +243,7 @@ fn lowercase_eq(x: &str, lower: &str) -> bool {
                 .zip(lower.bytes())
                 .all(|(a, b)| a.to_ascii_lowercase() == b);
     }
-    x.to_lowercase() == lower
+    crate::lower::to_lowercase(x) == lower
 }
 
 fn step<'a>(cur: V<'a>, seg: &str) -> V<'a> {

@@ -68,6 +68,7 @@ mod depth;
 mod eval;
 pub mod graph;
 mod groups;
+pub mod lower;
 mod regex;
 mod sets;
 pub mod sort;

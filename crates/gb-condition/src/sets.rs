@@ -118,7 +118,7 @@ impl AllIndex {
                 with_js_string(v, |x| {
                     let key_of = |i: u32| self.strs.get(i as usize).map(String::as_str);
                     let found = if insensitive {
-                        self.str_index.find(&x.to_lowercase(), key_of)
+                        self.str_index.find(&crate::lower::to_lowercase(x), key_of)
                     } else {
                         self.str_index.find(x, key_of)
                     };

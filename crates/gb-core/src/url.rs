@@ -155,8 +155,12 @@ fn path_match(actual: &str, pattern: &str) -> bool {
 
 /// Case-insensitive match where `*` in `pattern` matches any run of characters.
 fn glob_match(text: &str, pattern: &str) -> bool {
-    let t: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
-    let p: Vec<char> = pattern.chars().flat_map(char::to_lowercase).collect();
+    let lower = |c| {
+        let (a, b) = gb_condition::lower::lower_char(c);
+        core::iter::once(a).chain(b)
+    };
+    let t: Vec<char> = text.chars().flat_map(lower).collect();
+    let p: Vec<char> = pattern.chars().flat_map(lower).collect();
     let (mut ti, mut pi) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while ti < t.len() {
@@ -224,7 +228,7 @@ impl<'a> Url<'a> {
                     .strip_suffix(default_port)
                     .filter(|_| !default_port.is_empty())
                     .unwrap_or(auth);
-                (scheme, host.to_lowercase(), path)
+                (scheme, gb_condition::lower::to_lowercase(host), path)
             }
             _ => ("https", String::from(default_host), s),
         };

@@ -22,10 +22,8 @@ pub(super) fn canonicalize(u: u16) -> u16 {
 
 /// The one-unit lower case of `u`, if it has one.
 fn lower(u: u16) -> Option<u16> {
-    let c = char::from_u32(u32::from(u))?;
-    let mut l = c.to_lowercase();
-    match (l.next(), l.next()) {
-        (Some(x), None) => u16::try_from(u32::from(x)).ok(),
+    match crate::lower::lower_char(char::from_u32(u32::from(u))?) {
+        (x, None) => u16::try_from(u32::from(x)).ok(),
         _ => None,
     }
 }

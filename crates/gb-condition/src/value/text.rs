@@ -54,7 +54,7 @@ pub fn write_js_number<W: Write>(w: &mut W, x: f64) -> fmt::Result {
     }
     if x.abs() < 1e15 && (x as i64) as f64 == x {
         // Exactly representable as an integer: the common case.
-        return write!(w, "{}", x as i64);
+        return w.write_str(itoa::Buffer::new().format(x as i64));
     }
     if x < 0.0 {
         w.write_str("-")?;
@@ -90,8 +90,8 @@ pub fn write_js_number<W: Write>(w: &mut W, x: f64) -> fmt::Result {
             w.write_char('.')?;
             w.write_str(rest)?;
         }
-        let sign = if n - 1 < 0 { '-' } else { '+' };
-        write!(w, "e{}{}", sign, (n - 1).abs())
+        w.write_str(if n - 1 < 0 { "e-" } else { "e+" })?;
+        w.write_str(itoa::Buffer::new().format((n - 1).unsigned_abs()))
     }
 }
 
@@ -250,7 +250,14 @@ fn write_json_str<W: Write>(w: &mut W, s: &str) -> fmt::Result {
         w.write_str(&s[start..i])?;
         match esc {
             Some(e) => w.write_str(e)?,
-            None => write!(w, "\\u{:04x}", c as u32)?,
+            None => {
+                // A control character: `\u00XX`, lowercase hex as `JSON.stringify` writes.
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let b = c as u8;
+                w.write_str("\\u00")?;
+                w.write_char(char::from(HEX[usize::from(b >> 4)]))?;
+                w.write_char(char::from(HEX[usize::from(b & 15)]))?;
+            }
         }
         start = i + c.len_utf8();
     }

@@ -238,7 +238,7 @@ impl Experiment {
             .map(|i| {
                 meta.get(i)
                     .and_then(|m| m.key.clone())
-                    .unwrap_or_else(|| i.to_string())
+                    .unwrap_or_else(|| itoa::Buffer::new().format(i).into())
             })
             .collect();
         let weights = match m.get("weights") {
@@ -339,7 +339,7 @@ impl Experiment {
             why
         });
         let hash_seed = Seed::new(seed.as_deref().unwrap_or(&key));
-        let sticky_key = alloc::format!("{key}__{bucket_version}");
+        let sticky_key = [key.as_str(), "__", bucket_version.as_str()].concat();
         let active = !matches!(m.get("active"), Some(Value::Bool(false)));
         let disable_sticky_bucketing = m.get("disableStickyBucketing").is_some_and(is_truthy);
         let rare = Rare {

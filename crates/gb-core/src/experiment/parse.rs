@@ -1,7 +1,6 @@
 //! Parsers for the fields of experiments and rules (filters, prerequisites, ranges), each
 //! collecting what is wrong with its field.
 
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -30,7 +29,7 @@ impl P {
             Some(Value::String(s)) => Some(s.clone()),
             Some(Value::Bool(false)) => None,
             Some(_) => {
-                self.err(&format!("{k} must be a string"));
+                self.err(&[k, " must be a string"].concat());
                 None
             }
         }
@@ -41,7 +40,7 @@ impl P {
             .as_array()
             .and_then(|a| a.iter().map(Value::as_f64).collect::<Option<Vec<_>>>());
         if r.is_none() {
-            self.err(&format!("{what} must be an array of numbers"));
+            self.err(&[what, " must be an array of numbers"].concat());
         }
         r
     }

@@ -2,7 +2,6 @@
 //! from the payload JSON.
 
 use alloc::boxed::Box;
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -124,7 +123,7 @@ fn opt_str(m: &Map<String, Value>, k: &str) -> Result<Option<String>, String> {
         None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(format!("{k} must be a string")),
+        Some(_) => Err([k, " must be a string"].concat()),
     }
 }
 
