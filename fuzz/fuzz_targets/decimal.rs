@@ -1,6 +1,7 @@
 //! `gb_condition::decimal::parse` against core's `str::parse::<f64>`: the same bits for every
 //! text it accepts, and it refuses only what core refuses (or core's extra spellings: a `+`
-//! sign, `inf`, `infinity`, `nan`).
+//! sign, `inf`, `infinity`, `nan`). Core saturates exponents at 65,536 (`1{1,000,000 digits}e-999990`
+//! is infinity to it), so inputs must stay far shorter than that (`-max_len=4096`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -193,3 +193,24 @@ fn generated_doubles() {
         }
     }
 }
+
+/// Texts far past the digit buffer and exponents past `i64`: read in one pass each, the
+/// exponent saturated (an unsaturated one would overflow), the digits past 800 only flagged.
+#[test]
+fn huge_texts_saturate() {
+    let many = format!("1{}e-1000000", "0".repeat(1_000_000));
+    assert_eq!(parse(&many), Some(1.0));
+    let long_exp = format!("1e{}", "9".repeat(100_000));
+    assert_eq!(parse(&long_exp), Some(f64::INFINITY));
+    assert_eq!(parse(&format!("-1e-{}", "9".repeat(100_000))), Some(-0.0));
+    assert_eq!(parse(&format!("0e{}", "9".repeat(100_000))), Some(0.0));
+    let tiny = format!("0.{}1e1000000", "0".repeat(999_999));
+    assert_eq!(parse(&tiny), Some(1.0));
+    // Core's own parser saturates exponents at 65,536 and says infinity here: the value is
+    // 7777777777.777..., far from a half, so 40 digits of it decide.
+    let sevens = format!("{}e-999990", "7".repeat(1_000_000));
+    let want: f64 = "7777777777.777777777777777777777777777777"
+        .parse()
+        .expect("core parses it");
+    assert_eq!(parse(&sevens).map(f64::to_bits), Some(want.to_bits()));
+}
