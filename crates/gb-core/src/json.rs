@@ -274,14 +274,15 @@ impl<'a> Reader<'a> {
                 self.pos -= 1;
                 self.number()
             }
-            b't' => self.word(b"rue", Value::Bool(true)),
-            b'f' => self.word(b"alse", Value::Bool(false)),
-            b'n' => self.word(b"ull", Value::Null),
+            b't' => self.word(b"rue").map(|()| Value::Bool(true)),
+            b'f' => self.word(b"alse").map(|()| Value::Bool(false)),
+            b'n' => self.word(b"ull").map(|()| Value::Null),
             _ => Err(self.back(JsonErrorKind::ExpectedValue)),
         }
     }
 
-    fn word(&mut self, rest: &[u8], v: Value) -> Result<Value, JsonError> {
+    /// The rest of `true`, `false` or `null` after its first letter.
+    fn word(&mut self, rest: &[u8]) -> Result<(), JsonError> {
         for &want in rest {
             match self.bytes().get(self.pos) {
                 None => return Err(self.err(JsonErrorKind::Eof)),
@@ -289,7 +290,7 @@ impl<'a> Reader<'a> {
                 Some(_) => return Err(self.err(JsonErrorKind::ExpectedValue)),
             }
         }
-        Ok(v)
+        Ok(())
     }
 
     /// Skips one value of any depth, checking it is JSON, without recursion: a stack of the
@@ -316,9 +317,9 @@ impl<'a> Reader<'a> {
                     self.pos -= 1;
                     self.number()?;
                 }
-                b't' => drop(self.word(b"rue", Value::Null)?),
-                b'f' => drop(self.word(b"alse", Value::Null)?),
-                b'n' => drop(self.word(b"ull", Value::Null)?),
+                b't' => self.word(b"rue")?,
+                b'f' => self.word(b"alse")?,
+                b'n' => self.word(b"ull")?,
                 _ => return Err(self.back(JsonErrorKind::ExpectedValue)),
             }
             // A value ended: close what it ends, up to a `,` that asks for another.
