@@ -166,7 +166,7 @@ fn write_js_array<W: Write>(w: &mut W, a: &[Value], depth: usize) -> fmt::Result
     Ok(())
 }
 
-/// Calls `f` with `String(value)`, allocating only for long numbers, arrays and objects.
+/// Calls `f` with `String(value)`, allocating only for arrays.
 pub(crate) fn with_js_string<R>(v: V<'_>, f: impl FnOnce(&str) -> R) -> R {
     match v {
         V::Str(s) => f(s),
@@ -174,14 +174,10 @@ pub(crate) fn with_js_string<R>(v: V<'_>, f: impl FnOnce(&str) -> R) -> R {
         V::Bool(b) => f(if b { "true" } else { "false" }),
         V::Obj(_) => f("[object Object]"),
         V::Num(n) => {
+            // A JS number's text is at most 25 bytes: it always fits the stack buffer.
             let mut buf = StackStr::new();
-            if write_js_number(&mut buf, n).is_ok() {
-                f(buf.as_str())
-            } else {
-                let mut s = String::new();
-                let _ = write_js_number(&mut s, n);
-                f(&s)
-            }
+            let _ = write_js_number(&mut buf, n);
+            f(buf.as_str())
         }
         V::Arr(_) => {
             let mut s = String::new();
