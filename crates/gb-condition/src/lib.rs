@@ -89,7 +89,10 @@ pub use groups::SavedGroups;
 pub use regex::{
     JsRegex, REGEX_CACHE_LIMIT, REGEX_PAYLOAD_BUDGET, REGEX_SIZE_LIMIT, RegexBudget, RegexError,
 };
-pub use value::{attr_get, is_truthy, write_js_json, write_js_number, write_js_string};
+pub use value::{
+    attr_get, is_truthy, write_js_json, write_js_number, write_js_string, write_serde_json,
+    write_serde_json_object,
+};
 pub use warning::{Warning, WarningKind};
 
 /// A compiled condition.

@@ -40,13 +40,9 @@ impl Compiling {
     /// compiled from the same JSON text earlier in this payload (its warnings are reported
     /// again, once per use; its regexes are not charged twice).
     pub(crate) fn condition(&mut self, c: &Value) -> Arc<Condition> {
-        let Ok(text) = serde_json::to_string(c) else {
-            let mut w = Vec::new();
-            let cond =
-                Condition::compile_with_diagnostics_and_budget(c, &mut w, &mut self.regex_budget);
-            self.conditions_warned(&shared(w));
-            return Arc::new(cond);
-        };
+        // serde_json's text: conditions that differ only as `1` and `1.0` stay apart.
+        let mut text = String::new();
+        let _ = gb_condition::write_serde_json(&mut text, c);
         let known = &self.conditions;
         let text_of = |i: u32| known.get(i as usize).map(|k| k.0.as_str());
         if let Some((_, cond, w)) = self

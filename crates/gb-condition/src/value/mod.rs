@@ -12,7 +12,9 @@ use crate::decimal;
 mod text;
 
 pub(crate) use text::{StackStr, array_index_key, js_json_eq, with_js_string};
-pub use text::{write_js_json, write_js_number, write_js_string};
+pub use text::{
+    write_js_json, write_js_number, write_js_string, write_serde_json, write_serde_json_object,
+};
 
 /// A borrowed view of an attribute value as JavaScript sees it.
 ///

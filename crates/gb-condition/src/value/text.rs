@@ -1,10 +1,11 @@
 //! The text of JavaScript values: `String(value)` (numbers as JS prints them) and
-//! `JSON.stringify`, written without allocating where possible, and compared with JSON text.
+//! `JSON.stringify`, written without allocating where possible, and compared with JSON text;
+//! and, by the same writer, `serde_json::to_string`'s text of a value.
 
 use alloc::string::String;
 use core::fmt::{self, Write};
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use super::V;
 
@@ -187,28 +188,76 @@ pub(crate) fn with_js_string<R>(v: V<'_>, f: impl FnOnce(&str) -> R) -> R {
     }
 }
 
+/// Which JSON text a writer produces: `JSON.stringify`'s or `serde_json::to_string`'s. They
+/// escape strings alike and differ in numbers and key order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    /// `JSON.stringify`: numbers as `String(number)`, integer-like keys first.
+    Js,
+    /// `serde_json::to_string`: integers as they are, floats as serde_json writes them
+    /// (`1.0`, `-0.0`, `1e21`), keys in map order.
+    Serde,
+}
+
 /// Writes `JSON.stringify(value)` as JavaScript produces it for a parsed JSON value: numbers
 /// as `String(number)` (`1.0` is `1`, `-0` is `0`), strings escaped as JS escapes them, and
 /// object keys in JavaScript property order: integer-like keys (`"0"` to `"4294967294"`,
 /// canonical form) first in ascending numeric order, then the other keys in insertion order.
 pub fn write_js_json<W: Write>(w: &mut W, v: &Value) -> fmt::Result {
+    write_json(w, v, Dialect::Js)
+}
+
+/// Writes the text `serde_json::to_string(value)` gives, byte for byte, without serde's
+/// serializer: integers as they are (`1`, `18446744073709551615`), floats as serde_json
+/// writes them (`1.0`, `-0.0`, `1e21`), keys in map order, strings escaped as
+/// `JSON.stringify` escapes them (which serde_json does alike), no whitespace. Values that
+/// serde_json tells apart (`1` and `1.0`, `0.0` and `-0.0`) get different texts.
+pub fn write_serde_json<W: Write>(w: &mut W, v: &Value) -> fmt::Result {
+    write_json(w, v, Dialect::Serde)
+}
+
+/// [`write_serde_json`] of an object.
+pub fn write_serde_json_object<W: Write>(w: &mut W, m: &Map<String, Value>) -> fmt::Result {
+    write_json_map(w, m, Dialect::Serde)
+}
+
+fn write_json<W: Write>(w: &mut W, v: &Value, d: Dialect) -> fmt::Result {
     match v {
         Value::Null => w.write_str("null"),
         Value::Bool(b) => w.write_str(if *b { "true" } else { "false" }),
+        Value::Number(n) if d == Dialect::Serde => w.write_str(serde_number(n).as_str()),
         Value::Number(n) => write_js_number(w, n.as_f64().unwrap_or(f64::NAN)),
         Value::String(s) => write_json_str(w, s),
-        Value::Array(a) => write_js_json_array(w, a),
-        Value::Object(m) => write_js_json_map(w, m),
+        Value::Array(a) => write_json_array(w, a, d),
+        Value::Object(m) => write_json_map(w, m, d),
     }
 }
 
-fn write_js_json_array<W: Write>(w: &mut W, a: &[Value]) -> fmt::Result {
+/// A number as serde_json writes it: its integer, or its float's shortest round-trip text
+/// from `zmij` (always with a `.` or an exponent), `null` for a non-finite float.
+fn serde_number(n: &Number) -> StackStr {
+    let mut buf = StackStr::new();
+    // At most 24 bytes: always fits.
+    let _ = if let Some(u) = n.as_u64() {
+        buf.write_str(itoa::Buffer::new().format(u))
+    } else if let Some(i) = n.as_i64() {
+        buf.write_str(itoa::Buffer::new().format(i))
+    } else {
+        match n.as_f64() {
+            Some(f) if f.is_finite() => buf.write_str(zmij::Buffer::new().format_finite(f)),
+            _ => buf.write_str("null"),
+        }
+    };
+    buf
+}
+
+fn write_json_array<W: Write>(w: &mut W, a: &[Value], d: Dialect) -> fmt::Result {
     w.write_char('[')?;
     for (i, e) in a.iter().enumerate() {
         if i > 0 {
             w.write_char(',')?;
         }
-        write_js_json(w, e)?;
+        write_json(w, e, d)?;
     }
     w.write_char(']')
 }
@@ -294,13 +343,13 @@ pub(crate) fn js_json_eq(v: V<'_>, text: &str) -> bool {
         V::Bool(b) => t.write_str(if b { "true" } else { "false" }),
         V::Num(n) => write_js_number(&mut t, n),
         V::Str(s) => write_json_str(&mut t, s),
-        V::Arr(a) => write_js_json_array(&mut t, a),
-        V::Obj(m) => write_js_json_map(&mut t, m),
+        V::Arr(a) => write_json_array(&mut t, a, Dialect::Js),
+        V::Obj(m) => write_json_map(&mut t, m, Dialect::Js),
     };
     r.is_ok() && t.ok && t.rest.is_empty()
 }
 
-fn write_js_json_map<W: Write>(w: &mut W, m: &Map<String, Value>) -> fmt::Result {
+fn write_json_map<W: Write>(w: &mut W, m: &Map<String, Value>, d: Dialect) -> fmt::Result {
     w.write_char('{')?;
     let mut first = true;
     let mut entry = |w: &mut W, k: &str, v: &Value| -> fmt::Result {
@@ -310,10 +359,10 @@ fn write_js_json_map<W: Write>(w: &mut W, m: &Map<String, Value>) -> fmt::Result
         first = false;
         write_json_str(w, k)?;
         w.write_char(':')?;
-        write_js_json(w, v)
+        write_json(w, v, d)
     };
-    if m.keys().any(|k| array_index_key(k).is_some()) {
-        // Only objects with integer-like keys pay for the reordering.
+    if d == Dialect::Js && m.keys().any(|k| array_index_key(k).is_some()) {
+        // Only JS text of objects with integer-like keys pays for the reordering.
         let mut ints: alloc::vec::Vec<(u32, &str, &Value)> = m
             .iter()
             .filter_map(|(k, v)| array_index_key(k).map(|i| (i, k.as_str(), v)))

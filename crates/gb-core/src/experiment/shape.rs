@@ -42,7 +42,8 @@ impl Shape {
                 (m, variations, shape)
             }
             other => {
-                let text = serde_json::to_string(&other).unwrap_or_default();
+                let mut text = String::new();
+                let _ = gb_condition::write_serde_json(&mut text, &other);
                 let shape = Shape {
                     text: text.into(),
                     variations_at: None,
@@ -54,7 +55,9 @@ impl Shape {
 
     /// The shape of `m` (which holds no `variations`), with them going at `variations_at`.
     pub(crate) fn new(m: &Map<String, Value>, variations_at: Option<usize>) -> Shape {
-        let text = serde_json::to_string(m).unwrap_or_default();
+        // serde_json's text, which the JSON reader reads back as the same values.
+        let mut text = String::new();
+        let _ = gb_condition::write_serde_json_object(&mut text, m);
         Shape {
             text: text.into(),
             variations_at,
