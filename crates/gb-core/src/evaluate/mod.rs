@@ -16,7 +16,7 @@ use crate::memo::{Budget, Memo};
 use gb_condition::is_truthy;
 
 use crate::result::{FeatureResult, FeatureSource};
-use crate::sticky::StickyBucketDocs;
+use crate::sticky::{StickyAccess, StickyBucketDocs};
 use crate::trace::{HashStep, Observer, RuleKind as TraceRuleKind, RuleOutcome, Trace};
 
 use crate::prereq_graph::MAX_PREREQUISITE_DEPTH;
@@ -44,10 +44,10 @@ impl Stack<'_> {
     }
 }
 
-pub(crate) struct Ev<'a, 'u, O> {
+pub(crate) struct Ev<'a, 'u, O, S> {
     fs: &'a FeatureSet,
     user: &'u User<'a>,
-    sticky: Option<&'u mut StickyBucketDocs>,
+    sticky: S,
     obs: &'u mut O,
     /// Prerequisite results already computed in this evaluation (set up at the first
     /// prerequisite: most evaluations have none).
@@ -59,13 +59,8 @@ pub(crate) struct Ev<'a, 'u, O> {
     budget: Budget,
 }
 
-impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
-    pub(crate) fn new(
-        fs: &'a FeatureSet,
-        user: &'u User<'a>,
-        sticky: Option<&'u mut StickyBucketDocs>,
-        obs: &'u mut O,
-    ) -> Self {
+impl<'a, 'u, O: Observer<'a>, S: StickyAccess> Ev<'a, 'u, O, S> {
+    pub(crate) fn new(fs: &'a FeatureSet, user: &'u User<'a>, sticky: S, obs: &'u mut O) -> Self {
         Ev {
             fs,
             user,
@@ -405,7 +400,7 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
         if f.range.is_none() && f.coverage.is_none() {
             return true;
         }
-        let fallback = if self.sticky.is_some() && !f.disable_sticky_bucketing {
+        let fallback = if self.sticky.docs().is_some() && !f.disable_sticky_bucketing {
             f.fallback_attribute.as_deref()
         } else {
             None
@@ -443,7 +438,7 @@ enum ParentOutcome {
 impl FeatureSet {
     /// Evaluates a feature for a user.
     pub fn eval_feature<'a>(&'a self, key: &str, user: &User<'a>) -> FeatureResult<'a> {
-        self.eval_feature_with(key, user, None, &mut ())
+        Ev::new(self, user, (), &mut ()).eval_feature(key)
     }
 
     /// Evaluates a feature with sticky bucketing (when `sticky` is given: the user's documents,

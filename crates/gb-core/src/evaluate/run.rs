@@ -15,7 +15,7 @@ use crate::context::User;
 use crate::experiment::{Experiment, as_index};
 use crate::feature::FeatureSet;
 use crate::result::{BanditInfo, ExperimentResult, FeatureSource, UrlRedirect};
-use crate::sticky::{StickyBucketDocs, save_assignment, stored_variation};
+use crate::sticky::{StickyAccess, StickyBucketDocs, save_assignment, stored_variation};
 use crate::trace::{ExperimentOutcome as Outcome, HashStep, Observer, Trace};
 use crate::url::{is_url_targeted, url_matches};
 
@@ -48,7 +48,7 @@ struct Assigned {
     from_sticky: bool,
 }
 
-impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
+impl<'a, O: Observer<'a>, S: StickyAccess> Ev<'a, '_, O, S> {
     pub(crate) fn run(
         &mut self,
         exp: &'a Experiment,
@@ -110,7 +110,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
             blocked: false,
         };
         if self.sticky_enabled(exp)
-            && let Some(docs) = self.sticky.as_deref()
+            && let Some(docs) = self.sticky.docs()
         {
             let hash = self.hash_attribute(exp.hash_attribute.as_deref(), None);
             let fallback = self.hash_attribute(exp.fallback_attribute.as_deref(), None);
@@ -264,7 +264,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         };
         self.trace(exp, outcome, Some(a.bucket));
         if self.sticky_enabled(exp)
-            && let Some(docs) = self.sticky.as_deref_mut()
+            && let Some(docs) = self.sticky.docs_mut()
             && save_assignment(docs, exp, e.hash_attribute, e.hash_value, result.key)
         {
             self.sticky_changed();
@@ -282,7 +282,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
     }
 
     fn sticky_enabled(&self, exp: &Experiment) -> bool {
-        self.sticky.is_some() && !exp.disable_sticky_bucketing
+        self.sticky.docs().is_some() && !exp.disable_sticky_bucketing
     }
 
     fn exp_hash_attribute(&self, exp: &'a Experiment) -> (&'a str, Option<&'a Value>) {
@@ -349,7 +349,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
 impl FeatureSet {
     /// Runs an inline experiment for a user (saved groups come from this payload).
     pub fn run<'a>(&'a self, experiment: &'a Experiment, user: &User<'a>) -> ExperimentResult<'a> {
-        self.run_with(experiment, user, None, &mut ())
+        Ev::new(self, user, (), &mut ()).run(experiment, None, None)
     }
 
     /// Runs an inline experiment with sticky bucketing and an observer.
@@ -378,7 +378,7 @@ impl FeatureSet {
             if !redirects {
                 continue;
             }
-            let r = Ev::new(self, user, None, &mut obs).run(exp, None, None);
+            let r = Ev::new(self, user, (), &mut obs).run(exp, None, None);
             if !r.in_experiment {
                 continue;
             }
