@@ -3,6 +3,8 @@
 
 mod run;
 
+use run::UrlSteps;
+
 use alloc::string::String;
 
 use gb_condition::{Root, attr_get};
@@ -57,6 +59,9 @@ pub(crate) struct Ev<'a, 'u, O, S> {
     /// next evaluation of it gives, so a change forgets the remembered results.
     sticky_changes: u32,
     budget: Budget,
+    /// The URL-targeting steps, set by the entry points that run payload or inline experiments
+    /// ([`Ev::with_url_steps`]); `None` when evaluating features.
+    url_steps: Option<UrlSteps>,
 }
 
 impl<'a, 'u, O: Observer<'a>, S: StickyAccess> Ev<'a, 'u, O, S> {
@@ -69,7 +74,14 @@ impl<'a, 'u, O: Observer<'a>, S: StickyAccess> Ev<'a, 'u, O, S> {
             memo: None,
             sticky_changes: 0,
             budget: Budget::default(),
+            url_steps: None,
         }
+    }
+
+    /// This evaluation runs experiments that may target URLs (`urlPatterns`, `url`).
+    pub(crate) fn with_url_steps(mut self) -> Self {
+        self.url_steps = Some(UrlSteps::URL);
+        self
     }
 
     pub(crate) fn attrs(&self) -> &'a Map<String, Value> {
