@@ -43,7 +43,15 @@ impl Write for StackStr {
 
 /// Writes a number the way JavaScript's `Number.prototype.toString()` does
 /// (`1e21`, `1.5e-7`, `123`, `0.1`, `-0` as `0`).
-pub fn write_js_number<W: Write>(w: &mut W, x: f64) -> fmt::Result {
+pub fn write_js_number<W: Write + ?Sized>(w: &mut W, x: f64) -> fmt::Result {
+    let mut buf = StackStr::new();
+    let _ = js_number_into(&mut buf, x);
+    w.write_str(buf.as_str())
+}
+
+/// `String(x)` into an empty stack buffer: one body for every writer, which then copies the
+/// text (at most 25 bytes: it always fits).
+fn js_number_into(w: &mut StackStr, x: f64) -> fmt::Result {
     if x.is_nan() {
         return w.write_str("NaN");
     }
@@ -177,7 +185,7 @@ pub(crate) fn with_js_string<R>(v: V<'_>, f: impl FnOnce(&str) -> R) -> R {
         V::Num(n) => {
             // A JS number's text is at most 25 bytes: it always fits the stack buffer.
             let mut buf = StackStr::new();
-            let _ = write_js_number(&mut buf, n);
+            let _ = js_number_into(&mut buf, n);
             f(buf.as_str())
         }
         V::Arr(_) => {
@@ -221,7 +229,7 @@ pub fn write_serde_json_object<W: Write>(w: &mut W, m: &Map<String, Value>) -> f
     write_json_map(w, m, Dialect::Serde)
 }
 
-fn write_json<W: Write>(w: &mut W, v: &Value, d: Dialect) -> fmt::Result {
+fn write_json(w: &mut dyn Write, v: &Value, d: Dialect) -> fmt::Result {
     match v {
         Value::Null => w.write_str("null"),
         Value::Bool(b) => w.write_str(if *b { "true" } else { "false" }),
@@ -251,7 +259,7 @@ fn serde_number(n: &Number) -> StackStr {
     buf
 }
 
-fn write_json_array<W: Write>(w: &mut W, a: &[Value], d: Dialect) -> fmt::Result {
+fn write_json_array(w: &mut dyn Write, a: &[Value], d: Dialect) -> fmt::Result {
     w.write_char('[')?;
     for (i, e) in a.iter().enumerate() {
         if i > 0 {
@@ -277,7 +285,7 @@ pub(crate) fn array_index_key(k: &str) -> Option<u32> {
 }
 
 /// A string literal as `JSON.stringify` writes it.
-fn write_json_str<W: Write>(w: &mut W, s: &str) -> fmt::Result {
+fn write_json_str(w: &mut dyn Write, s: &str) -> fmt::Result {
     w.write_char('"')?;
     let mut start = 0;
     for (i, c) in s.char_indices() {
@@ -349,10 +357,10 @@ pub(crate) fn js_json_eq(v: V<'_>, text: &str) -> bool {
     r.is_ok() && t.ok && t.rest.is_empty()
 }
 
-fn write_json_map<W: Write>(w: &mut W, m: &Map<String, Value>, d: Dialect) -> fmt::Result {
+fn write_json_map(w: &mut dyn Write, m: &Map<String, Value>, d: Dialect) -> fmt::Result {
     w.write_char('{')?;
     let mut first = true;
-    let mut entry = |w: &mut W, k: &str, v: &Value| -> fmt::Result {
+    let mut entry = |w: &mut dyn Write, k: &str, v: &Value| -> fmt::Result {
         if !first {
             w.write_char(',')?;
         }
