@@ -41,7 +41,7 @@ impl Compiling {
     /// again, once per use; its regexes are not charged twice).
     pub(crate) fn condition(&mut self, c: &Value) -> Arc<Condition> {
         // serde_json's text: conditions that differ only as `1` and `1.0` stay apart.
-        let mut text = String::new();
+        let mut text = String::with_capacity(128); // as serde_json::to_string starts
         let _ = gb_condition::write_serde_json(&mut text, c);
         let known = &self.conditions;
         let text_of = |i: u32| known.get(i as usize).map(|k| k.0.as_str());

@@ -233,7 +233,7 @@ fn write_json(w: &mut dyn Write, v: &Value, d: Dialect) -> fmt::Result {
     match v {
         Value::Null => w.write_str("null"),
         Value::Bool(b) => w.write_str(if *b { "true" } else { "false" }),
-        Value::Number(n) if d == Dialect::Serde => w.write_str(serde_number(n).as_str()),
+        Value::Number(n) if d == Dialect::Serde => write_serde_number(w, n),
         Value::Number(n) => write_js_number(w, n.as_f64().unwrap_or(f64::NAN)),
         Value::String(s) => write_json_str(w, s),
         Value::Array(a) => write_json_array(w, a, d),
@@ -243,20 +243,17 @@ fn write_json(w: &mut dyn Write, v: &Value, d: Dialect) -> fmt::Result {
 
 /// A number as serde_json writes it: its integer, or its float's shortest round-trip text
 /// from `zmij` (always with a `.` or an exponent), `null` for a non-finite float.
-fn serde_number(n: &Number) -> StackStr {
-    let mut buf = StackStr::new();
-    // At most 24 bytes: always fits.
-    let _ = if let Some(u) = n.as_u64() {
-        buf.write_str(itoa::Buffer::new().format(u))
+fn write_serde_number(w: &mut dyn Write, n: &Number) -> fmt::Result {
+    if let Some(u) = n.as_u64() {
+        w.write_str(itoa::Buffer::new().format(u))
     } else if let Some(i) = n.as_i64() {
-        buf.write_str(itoa::Buffer::new().format(i))
+        w.write_str(itoa::Buffer::new().format(i))
     } else {
         match n.as_f64() {
-            Some(f) if f.is_finite() => buf.write_str(zmij::Buffer::new().format_finite(f)),
-            _ => buf.write_str("null"),
+            Some(f) if f.is_finite() => w.write_str(zmij::Buffer::new().format_finite(f)),
+            _ => w.write_str("null"),
         }
-    };
-    buf
+    }
 }
 
 fn write_json_array(w: &mut dyn Write, a: &[Value], d: Dialect) -> fmt::Result {
@@ -288,33 +285,33 @@ pub(crate) fn array_index_key(k: &str) -> Option<u32> {
 fn write_json_str(w: &mut dyn Write, s: &str) -> fmt::Result {
     w.write_char('"')?;
     let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let esc: Option<&str> = match c {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\u{8}' => Some("\\b"),
-            '\u{c}' => Some("\\f"),
-            '\n' => Some("\\n"),
-            '\r' => Some("\\r"),
-            '\t' => Some("\\t"),
-            c if (c as u32) < 0x20 => None,
-            _ => continue,
-        };
-        w.write_str(&s[start..i])?;
-        match esc {
-            Some(e) => w.write_str(e)?,
-            None => {
-                // A control character: `\u00XX`, lowercase hex as `JSON.stringify` writes.
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let b = c as u8;
-                w.write_str("\\u00")?;
-                w.write_char(char::from(HEX[usize::from(b >> 4)]))?;
-                w.write_char(char::from(HEX[usize::from(b & 15)]))?;
-            }
+    // Only ASCII bytes are escaped: every cut is at a character boundary.
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
         }
-        start = i + c.len_utf8();
+        w.write_str(s.get(start..i).unwrap_or_default())?;
+        let esc = match b {
+            0x08 => 'b',
+            0x0c => 'f',
+            b'\n' => 'n',
+            b'\r' => 'r',
+            b'\t' => 't',
+            b'"' | b'\\' => char::from(b),
+            _ => 'u',
+        };
+        w.write_char('\\')?;
+        w.write_char(esc)?;
+        if esc == 'u' {
+            // A control character: `\u00XX`, lowercase hex as `JSON.stringify` writes.
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            w.write_str("00")?;
+            w.write_char(char::from(HEX[usize::from(b >> 4)]))?;
+            w.write_char(char::from(HEX[usize::from(b & 15)]))?;
+        }
+        start = i + 1;
     }
-    w.write_str(&s[start..])?;
+    w.write_str(s.get(start..).unwrap_or_default())?;
     w.write_char('"')
 }
 

@@ -56,7 +56,7 @@ impl Shape {
     /// The shape of `m` (which holds no `variations`), with them going at `variations_at`.
     pub(crate) fn new(m: &Map<String, Value>, variations_at: Option<usize>) -> Shape {
         // serde_json's text, which the JSON reader reads back as the same values.
-        let mut text = String::new();
+        let mut text = String::with_capacity(128); // as serde_json::to_string starts
         let _ = gb_condition::write_serde_json_object(&mut text, m);
         Shape {
             text: text.into(),
