@@ -88,8 +88,8 @@ pub(super) fn parse_feature(
         }
         _ => return None,
     };
-    let default_value = m.remove("defaultValue").unwrap_or(Value::Null);
-    let rules = match m.remove("rules") {
+    let default_value = take(&mut m, "defaultValue").unwrap_or(Value::Null);
+    let rules = match take(&mut m, "rules") {
         None | Some(Value::Null) => Box::default(),
         Some(Value::Array(rules)) => rules
             .into_iter()
@@ -162,7 +162,7 @@ fn parse_rule(
         }
         _ => None,
     };
-    if let Some(force) = m.remove("force") {
+    if let Some(force) = take(&mut m, "force") {
         let range = match m.get("range") {
             None | Some(Value::Null) => None,
             Some(v) => match v.as_array().map(Vec::as_slice) {
@@ -196,9 +196,9 @@ fn parse_rule(
             })),
         });
     }
-    let variations = match m.remove("contextualVariations") {
+    let variations = match take(&mut m, "contextualVariations") {
         Some(v) if !v.is_null() => v,
-        _ => match m.remove("variations") {
+        _ => match take(&mut m, "variations") {
             Some(v) if !v.is_null() => v,
             _ => {
                 return Ok(Rule {
@@ -340,8 +340,15 @@ fn parse_rule(
     })
 }
 
+/// Takes the value of `k` out of `m`, leaving `null` in its place: a rule's keys are each read
+/// once, so nothing reads a taken key again (and serde_json's `Map::remove` would link
+/// indexmap's removal code into every build only for this).
+fn take(m: &mut Map<String, Value>, k: &str) -> Option<Value> {
+    m.get_mut(k).map(Value::take)
+}
+
 fn move_truthy(from: &mut Map<String, Value>, to: &mut Map<String, Value>, k: &str) {
-    if let Some(v) = from.remove(k).filter(is_truthy) {
+    if let Some(v) = take(from, k).filter(is_truthy) {
         to.insert(k.into(), v);
     }
 }
