@@ -8,10 +8,10 @@
 //! references the next twice costs one evaluation per group, not `2^depth`.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
+use core::hash::BuildHasher;
 
 use serde_json::Value;
 
@@ -328,7 +328,14 @@ type Remembered = ((usize, usize), bool);
 #[derive(Default)]
 pub(crate) struct GroupMemo {
     inline: RefCell<Option<[Option<Remembered>; 4]>>,
-    spill: RefCell<BTreeMap<(usize, usize), bool>>,
+    spill: RefCell<Spill>,
+}
+
+/// The results past the first few, found by key through the crate's one hash index.
+#[derive(Default)]
+struct Spill {
+    list: Vec<Remembered>,
+    index: StrIndex,
 }
 
 impl GroupMemo {
@@ -346,7 +353,14 @@ impl GroupMemo {
                 None => return None,
             }
         }
-        self.spill.borrow().get(&key).copied()
+        let spill = self.spill.borrow();
+        let list = &spill.list;
+        let i = spill
+            .index
+            .find_hashed(spill.index.hasher().hash_one(key), &|i| {
+                list.get(i as usize).is_some_and(|e| e.0 == key)
+            })?;
+        list.get(i as usize).map(|e| e.1)
     }
 
     pub(crate) fn insert(&self, key: (usize, usize), result: bool) {
@@ -360,6 +374,25 @@ impl GroupMemo {
             *slot = Some((key, result));
             return;
         }
-        self.spill.borrow_mut().insert(key, result);
+        let mut spill = self.spill.borrow_mut();
+        let Spill { list, index } = &mut *spill;
+        let Ok(at) = u32::try_from(list.len()) else {
+            return;
+        };
+        let hasher = index.hasher();
+        let hash = hasher.hash_one(key);
+        let rehash = |i: u32| list.get(i as usize).map_or(0, |e| hasher.hash_one(e.0));
+        // A key is inserted once (evaluation asks before it remembers).
+        if index
+            .insert_hashed(
+                hash,
+                at,
+                &|i| list.get(i as usize).is_some_and(|e| e.0 == key),
+                &rehash,
+            )
+            .is_ok()
+        {
+            list.push((key, result));
+        }
     }
 }
