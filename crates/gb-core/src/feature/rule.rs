@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::bucket::Range;
 use crate::compiling::Compiling;
+use crate::depth::copy;
 use crate::experiment::{
     BanditMeta, Experiment, Filter, ParentCondition, Shape, parse_filters, parse_parents,
 };
@@ -238,7 +239,7 @@ fn parse_rule(
     };
     e.insert("key".into(), Value::String(key));
     if let Some(c) = m.get("coverage") {
-        e.insert("coverage".into(), c.clone());
+        e.insert("coverage".into(), copy(c));
     }
     for k in [
         "weights",
@@ -250,7 +251,7 @@ fn parse_rule(
     }
     for k in ["bucketVersion", "minBucketVersion"] {
         if let Some(v) = m.get(k) {
-            e.insert(k.into(), v.clone());
+            e.insert(k.into(), copy(v));
         }
     }
     for k in [
@@ -284,7 +285,7 @@ fn parse_rule(
             RuleKind::Experiment(Box::new(exp))
         }
         Some(def) => {
-            let version = def.get("banditVersion").cloned();
+            let version = def.get("banditVersion").map(copy);
             let mut leaves = Vec::new();
             if let Some(Value::Array(contexts)) = def.get("contexts") {
                 leaves.reserve_exact(contexts.len());
@@ -293,15 +294,15 @@ fn parse_rule(
                         Some(cv) if is_truthy(cv) => w.condition(cv),
                         _ => w.always(),
                     };
-                    let weights = c.get("weights").cloned().unwrap_or(Value::Null);
+                    let weights = c.get("weights").map_or(Value::Null, copy);
                     let exp = Experiment::with_bandit(
                         &e,
                         &variations,
                         &shape,
                         BanditMeta {
-                            leaf_id: c.get("leafId").cloned().unwrap_or(Value::Null),
+                            leaf_id: c.get("leafId").map_or(Value::Null, copy),
                             variation_weights: Value::Null,
-                            bandit_version: version.clone(),
+                            bandit_version: version.as_ref().map(copy),
                         },
                         Some(&weights),
                         w,
