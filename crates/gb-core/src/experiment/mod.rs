@@ -332,7 +332,7 @@ impl Experiment {
             .unwrap_or(0.0);
         let status = m.get("status").and_then(Value::as_str);
         let invalid = (!p.errors.is_empty()).then(|| {
-            let why = p.errors.join("; ");
+            let why = p.why();
             warnings.warn(
                 WarningKind::ExperimentDisabled,
                 Detail::Experiment(key.as_str().into(), why.clone()),

@@ -13,7 +13,7 @@ use crate::bucket::Range;
 use crate::compiling::Compiling;
 use crate::depth::copy;
 use crate::experiment::{
-    BanditMeta, Experiment, Filter, ParentCondition, Shape, parse_filters, parse_parents,
+    BanditMeta, Experiment, Filter, P, ParentCondition, Shape, parse_filters, parse_parents,
 };
 use crate::hash::{HashVersion, Seed};
 use crate::values::{ValueId, compact};
@@ -119,12 +119,13 @@ pub(super) fn parse_feature(
     Some(Feature::new(key, w.values.add(default_value), rules))
 }
 
+/// `k` as an optional string (`P::opt_str`), or why it is not one.
 fn opt_str(m: &Map<String, Value>, k: &str) -> Result<Option<String>, String> {
-    match m.get(k) {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err([k, " must be a string"].concat()),
+    let mut p = P { errors: Vec::new() };
+    let s = p.opt_str(m, k);
+    match p.errors.pop() {
+        Some(why) => Err(why),
+        None => Ok(s),
     }
 }
 
