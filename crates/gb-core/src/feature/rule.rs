@@ -17,7 +17,7 @@ use crate::experiment::{
 };
 use crate::hash::{HashVersion, Seed};
 use crate::values::{ValueId, compact};
-use crate::warning::WarningKind;
+use crate::warning::{Detail, WarningKind};
 
 use super::table::Feature;
 
@@ -120,11 +120,11 @@ pub(super) fn parse_feature(
 }
 
 /// `k` as an optional string (`P::opt_str`), or why it is not one.
-fn opt_str(m: &Map<String, Value>, k: &str) -> Result<Option<String>, String> {
+fn opt_str(m: &Map<String, Value>, k: &str) -> Result<Option<String>, Detail> {
     let mut p = P { errors: Vec::new() };
     let s = p.opt_str(m, k);
     match p.errors.pop() {
-        Some(why) => Err(why),
+        Some(why) => Err(Detail::Why(why)),
         None => Ok(s),
     }
 }
@@ -136,7 +136,7 @@ fn parse_rule(
     bandits: Option<&Map<String, Value>>,
     w: &mut Compiling,
     sticky: &mut Vec<String>,
-) -> Result<Rule, String> {
+) -> Result<Rule, Detail> {
     let Value::Object(mut m) = r else {
         return Err("a rule must be an object".into());
     };
@@ -281,7 +281,7 @@ fn parse_rule(
         None => {
             let exp = Experiment::build(&e, Some(variations), shape, w);
             if let Some(why) = &exp.rare().invalid {
-                return Err(why.clone());
+                return Err(Detail::Why(why.clone()));
             }
             RuleKind::Experiment(Box::new(exp))
         }
