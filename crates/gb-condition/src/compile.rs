@@ -45,7 +45,7 @@ pub(crate) struct Path(pub(crate) Box<[String]>);
 
 impl Path {
     pub(crate) fn parse(p: &str) -> Path {
-        Path(p.split('.').map(String::from).collect())
+        Path(crate::scan::split(p, b'.').map(String::from).collect())
     }
 }
 

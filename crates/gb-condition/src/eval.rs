@@ -290,7 +290,7 @@ pub(crate) fn get_path<'a>(root: Root<'a>, p: &Path) -> V<'a> {
 }
 
 fn get_path_str<'a>(root: Root<'a>, p: &str) -> V<'a> {
-    walk(root, p.split('.'))
+    walk(root, crate::scan::split(p, b'.'))
 }
 
 /// Follows path segments from the root, as the reference `getPath` does.

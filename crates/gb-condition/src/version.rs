@@ -11,12 +11,9 @@ use crate::value::{StackStr, V, utf16_cmp, write_js_number};
 /// `~` is appended to a three-part version, and numeric parts are left-padded to width 5.
 fn write_padded<W: Write>(w: &mut W, input: &str) -> fmt::Result {
     let s = input.strip_prefix('v').unwrap_or(input);
-    let s = match s.find('+') {
-        Some(i) => &s[..i],
-        None => s,
-    };
+    let s = crate::scan::before(s, b'+');
     let mut parts = 0usize;
-    for (i, part) in s.split(['.', '-']).enumerate() {
+    for (i, part) in crate::scan::split_either(s, b'.', b'-').enumerate() {
         if i > 0 {
             w.write_char('-')?;
         }
