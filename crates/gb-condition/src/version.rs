@@ -10,7 +10,7 @@ use crate::value::{StackStr, V, utf16_cmp, write_js_number};
 /// empty string) becomes `"0"`, a leading `v` and `+build` are dropped, parts split on `.`/`-`,
 /// `~` is appended to a three-part version, and numeric parts are left-padded to width 5.
 fn write_padded<W: Write>(w: &mut W, input: &str) -> fmt::Result {
-    let s = input.strip_prefix('v').unwrap_or(input);
+    let s = input.strip_prefix("v").unwrap_or(input);
     let s = crate::scan::before(s, b'+');
     let mut parts = 0usize;
     for (i, part) in crate::scan::split_either(s, b'.', b'-').enumerate() {

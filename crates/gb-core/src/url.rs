@@ -146,12 +146,12 @@ fn eval_simple(actual: &Url<'_>, pattern: &str) -> bool {
 }
 
 fn path_match(actual: &str, pattern: &str) -> bool {
-    let p = pattern.strip_prefix('/').unwrap_or(pattern);
-    let p = p.strip_suffix('/').unwrap_or(p);
-    let a1 = actual.strip_prefix('/').unwrap_or(actual);
+    let p = pattern.strip_prefix("/").unwrap_or(pattern);
+    let p = p.strip_suffix("/").unwrap_or(p);
+    let a1 = actual.strip_prefix("/").unwrap_or(actual);
     [actual, a1]
         .iter()
-        .any(|a| glob_match(a, p) || a.strip_suffix('/').is_some_and(|b| glob_match(b, p)))
+        .any(|a| glob_match(a, p) || a.strip_suffix("/").is_some_and(|b| glob_match(b, p)))
 }
 
 /// Case-insensitive match where `*` in `pattern` matches any run of characters.
