@@ -2,7 +2,8 @@
 # gb-core's footprint (issue 18), as the README reports it:
 #
 #   bash .ci/size.sh wasm       # wasm32 cdylib (load a payload, evaluate one feature), with and
-#                               # without the `regex` feature: bytes and gzipped bytes, raw and
+#                               # without the `regex` feature (and without it on dlmalloc instead
+#                               # of talc): bytes and gzipped bytes, raw and
 #                               # after binaryen's wasm-opt -Oz (from npm, if npm is there);
 #                               # fails if the raw default build is over 400,000 bytes
 #   bash .ci/size.sh firmware   # thumbv7em-none-eabihf firmware: flash (text + rodata + data
@@ -54,9 +55,12 @@ wasm() {
     local opt
     opt="$(wasm_opt || true)"
     printf '%-26s %10s %10s %14s %14s\n' "wasm32 cdylib" bytes gzipped "wasm-opt -Oz" "(gzipped)"
-    for variant in default no-regex; do
+    for variant in default no-regex "no-regex, dlmalloc"; do
         local flags=()
-        [ "$variant" = no-regex ] && flags=(--no-default-features)
+        case "$variant" in
+            no-regex) flags=(--no-default-features) ;;
+            "no-regex, dlmalloc") flags=(--no-default-features --features dlmalloc) ;;
+        esac
         timeout 900 cargo build --quiet --release --locked --target wasm32-unknown-unknown \
             --manifest-path examples/wasm-size/Cargo.toml --target-dir "$target_dir" "${flags[@]}"
         [ -f "$out" ] || { echo "error: $out was not built"; exit 1; }

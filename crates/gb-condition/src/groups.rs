@@ -8,15 +8,16 @@
 //! references the next twice costs one evaluation per group, not `2^depth`.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
+use core::hash::BuildHasher;
 
 use serde_json::Value;
 
 use crate::compile::{Clause, Compiler, Cond, Op, Test, ValueSet, describe};
 use crate::regex::RegexBudget;
+use crate::str_index::StrIndex;
 use crate::warning::{Detail, GroupIssue, Text, Warning, WarningKind};
 
 pub(crate) use crate::depth::MAX_GROUP_CHAIN;
@@ -28,7 +29,47 @@ pub(crate) use crate::depth::MAX_GROUP_CHAIN;
 /// `{"id": {"type": "condition", "condition": {...}}}`.
 #[derive(Debug, Default)]
 pub struct SavedGroups {
-    groups: BTreeMap<String, Group>,
+    groups: Groups,
+}
+
+/// The groups in payload order, found by id through the crate's one string index (a
+/// size-first build links no ordered map for them).
+#[derive(Debug, Default)]
+struct Groups {
+    list: Vec<(String, Group)>,
+    index: StrIndex,
+}
+
+impl Groups {
+    fn position(&self, id: &str) -> Option<usize> {
+        let list = &self.list;
+        let i = self
+            .index
+            .find(id, |i| list.get(i as usize).map(|(k, _)| k.as_str()))?;
+        Some(i as usize)
+    }
+
+    fn get(&self, id: &str) -> Option<&Group> {
+        self.list.get(self.position(id)?).map(|(_, g)| g)
+    }
+
+    /// Adds group `id` (the ids of a JSON object are distinct; a repeated one would replace
+    /// the group before it).
+    fn insert(&mut self, id: &str, g: Group) {
+        let Ok(at) = u32::try_from(self.list.len()) else {
+            return;
+        };
+        let list = &self.list;
+        let key_of = |i: u32| list.get(i as usize).map(|(k, _)| k.as_str());
+        match self.index.insert(id, at, &key_of) {
+            Ok(()) => self.list.push((id.into(), g)),
+            Err(i) => {
+                if let Some(slot) = self.list.get_mut(i as usize) {
+                    slot.1 = g;
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -85,7 +126,7 @@ impl SavedGroups {
         regex_budget: &mut RegexBudget,
     ) -> Self {
         let sg = |d: Detail| Warning::new(WarningKind::SavedGroup, d);
-        let mut groups = BTreeMap::new();
+        let mut groups = Groups::default();
         let Value::Object(m) = v else {
             if !v.is_null() {
                 warnings.push(sg(Detail::Text(Text::GroupsNotObject)));
@@ -162,7 +203,7 @@ impl SavedGroups {
                     Group::Other
                 }
             };
-            groups.insert(id.clone(), g);
+            groups.insert(id, g);
         }
         disable_loops_and_long_chains(&mut groups, warnings);
         Self { groups }
@@ -174,12 +215,12 @@ impl SavedGroups {
 
     /// Number of groups.
     pub fn len(&self) -> usize {
-        self.groups.len()
+        self.groups.list.len()
     }
 
     /// Whether there are no groups.
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
+        self.groups.list.is_empty()
     }
 }
 
@@ -215,20 +256,16 @@ fn test_references<'c>(t: &'c Test, f: &mut impl FnMut(&'c str)) {
 
 /// Disables (matches nobody, with a warning) every condition group from which a loop of
 /// references, or a chain of more than [`MAX_GROUP_CHAIN`] condition groups, is reachable.
-fn disable_loops_and_long_chains(
-    groups: &mut BTreeMap<String, Group>,
-    warnings: &mut Vec<Warning>,
-) {
-    let ids: Vec<&str> = groups.keys().map(String::as_str).collect();
-    let index = |id: &str| ids.binary_search(&id).ok();
+fn disable_loops_and_long_chains(groups: &mut Groups, warnings: &mut Vec<Warning>) {
     let children: Vec<Vec<usize>> = groups
-        .values()
-        .map(|g| {
+        .list
+        .iter()
+        .map(|(_, g)| {
             let mut c = Vec::new();
             if let Group::Condition(Some(cond)) = g {
                 each_reference(cond, &mut |id| {
-                    if let Some(i) = index(id)
-                        && matches!(groups.get(id), Some(Group::Condition(_)))
+                    if let Some(i) = groups.position(id)
+                        && matches!(groups.list.get(i), Some((_, Group::Condition(_))))
                     {
                         c.push(i);
                     }
@@ -241,7 +278,7 @@ fn disable_loops_and_long_chains(
         .collect();
     let graph = crate::graph::chain_heights(&children, &[]);
     // A chain of `h + 1` groups hangs below a group of height `h`.
-    let disabled: Vec<(usize, Option<u32>)> = graph
+    let mut disabled: Vec<(usize, Option<u32>)> = graph
         .heights
         .iter()
         .enumerate()
@@ -250,7 +287,10 @@ fn disable_loops_and_long_chains(
         })
         .map(|(i, h)| (i, *h))
         .collect();
-    let mut names: Vec<String> = Vec::new();
+    // Reported in the order of their ids, whatever the payload's order.
+    let ids: Vec<&str> = groups.list.iter().map(|(k, _)| k.as_str()).collect();
+    crate::sort::sort_unstable_by(&mut disabled, |a, b| ids[a.0] < ids[b.0]);
+    let mut positions: Vec<usize> = Vec::new();
     for (n, (i, h)) in disabled.iter().enumerate() {
         if n < 10 {
             warnings.push(Warning::new(
@@ -264,7 +304,7 @@ fn disable_loops_and_long_chains(
                 ),
             ));
         }
-        names.push(String::from(ids[*i]));
+        positions.push(*i);
     }
     if disabled.len() > 10 {
         warnings.push(Warning::new(
@@ -272,8 +312,8 @@ fn disable_loops_and_long_chains(
             Detail::MoreGroups(disabled.len() - 10),
         ));
     }
-    for id in names {
-        if let Some(g) = groups.get_mut(&id) {
+    for i in positions {
+        if let Some((_, g)) = groups.list.get_mut(i) {
             *g = Group::Condition(None);
         }
     }
@@ -288,7 +328,14 @@ type Remembered = ((usize, usize), bool);
 #[derive(Default)]
 pub(crate) struct GroupMemo {
     inline: RefCell<Option<[Option<Remembered>; 4]>>,
-    spill: RefCell<BTreeMap<(usize, usize), bool>>,
+    spill: RefCell<Spill>,
+}
+
+/// The results past the first few, found by key through the crate's one hash index.
+#[derive(Default)]
+struct Spill {
+    list: Vec<Remembered>,
+    index: StrIndex,
 }
 
 impl GroupMemo {
@@ -306,7 +353,14 @@ impl GroupMemo {
                 None => return None,
             }
         }
-        self.spill.borrow().get(&key).copied()
+        let spill = self.spill.borrow();
+        let list = &spill.list;
+        let i = spill
+            .index
+            .find_hashed(spill.index.hasher().hash_one(key), &|i| {
+                list.get(i as usize).is_some_and(|e| e.0 == key)
+            })?;
+        list.get(i as usize).map(|e| e.1)
     }
 
     pub(crate) fn insert(&self, key: (usize, usize), result: bool) {
@@ -320,6 +374,25 @@ impl GroupMemo {
             *slot = Some((key, result));
             return;
         }
-        self.spill.borrow_mut().insert(key, result);
+        let mut spill = self.spill.borrow_mut();
+        let Spill { list, index } = &mut *spill;
+        let Ok(at) = u32::try_from(list.len()) else {
+            return;
+        };
+        let hasher = index.hasher();
+        let hash = hasher.hash_one(key);
+        let rehash = |i: u32| list.get(i as usize).map_or(0, |e| hasher.hash_one(e.0));
+        // A key is inserted once (evaluation asks before it remembers).
+        if index
+            .insert_hashed(
+                hash,
+                at,
+                &|i| list.get(i as usize).is_some_and(|e| e.0 == key),
+                &rehash,
+            )
+            .is_ok()
+        {
+            list.push((key, result));
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! One hash index from strings to positions in a list the caller keeps (gb-core's feature
-//! keys, value texts and condition texts, the strings of a large `$all`): every such index is
-//! this one type, so a size-first build links one copy of the hash table's insert and resize
-//! code instead of one per map.
+//! keys, value texts and condition texts, the strings of a large `$all`, saved-group ids; and,
+//! through its hashed methods, the condition-group results one evaluation remembers): every
+//! such index is this one type, so a size-first build links one copy of the hash table's
+//! insert and resize code instead of one per map.
 
 use core::hash::BuildHasher;
 
@@ -31,13 +32,36 @@ impl StrIndex {
         at: u32,
         key_of: &dyn Fn(u32) -> Option<&'k str>,
     ) -> Result<(), u32> {
-        let hasher = &self.hasher;
-        let hash = hasher.hash_one(key);
-        match self.table.entry(
-            hash,
-            |&i| key_of(i) == Some(key),
-            |&i| key_of(i).map_or(0, |k| hasher.hash_one(k)),
-        ) {
+        let hasher = self.hasher.clone();
+        self.insert_hashed(
+            hasher.hash_one(key),
+            at,
+            &|i| key_of(i) == Some(key),
+            &|i| key_of(i).map_or(0, |k| hasher.hash_one(k)),
+        )
+    }
+
+    /// The hasher of this index (for keys that are not strings: [`StrIndex::insert_hashed`]).
+    pub(crate) fn hasher(&self) -> DefaultHashBuilder {
+        self.hasher.clone()
+    }
+
+    /// The position whose key has `hash` and satisfies `eq`.
+    pub(crate) fn find_hashed(&self, hash: u64, eq: &dyn Fn(u32) -> bool) -> Option<u32> {
+        self.table.find(hash, |&i| eq(i)).copied()
+    }
+
+    /// Adds position `at` under `hash` unless a position satisfying `eq` is there already
+    /// (returned); `rehash` gives the hash of any stored position (when the table grows). The
+    /// one insert of every index, whatever its keys.
+    pub(crate) fn insert_hashed(
+        &mut self,
+        hash: u64,
+        at: u32,
+        eq: &dyn Fn(u32) -> bool,
+        rehash: &dyn Fn(u32) -> u64,
+    ) -> Result<(), u32> {
+        match self.table.entry(hash, |&i| eq(i), |&i| rehash(i)) {
             hashbrown::hash_table::Entry::Occupied(o) => Err(*o.get()),
             hashbrown::hash_table::Entry::Vacant(v) => {
                 v.insert(at);

@@ -22,6 +22,13 @@ pub(crate) fn clone_cut(v: &Value, max: usize) -> Value {
     clone_at(v, max, 0)
 }
 
+/// A copy of a value of a loaded payload (already within [`MAX_JSON_DEPTH`], so nothing is
+/// cut): the loader's one way to copy JSON, so a size-first build links no derived `Clone`
+/// of `Value` and its map as well.
+pub(crate) fn copy(v: &Value) -> Value {
+    clone_at(v, MAX_JSON_DEPTH, 0)
+}
+
 fn clone_at(v: &Value, max: usize, depth: usize) -> Value {
     match v {
         Value::Array(_) | Value::Object(_) if depth >= max => too_deep_marker(),
@@ -31,7 +38,10 @@ fn clone_at(v: &Value, max: usize, depth: usize) -> Value {
                 .map(|(k, e)| (k.clone(), clone_at(e, max, depth + 1)))
                 .collect(),
         ),
-        other => other.clone(),
+        Value::Null => Value::Null,
+        Value::Bool(b) => Value::Bool(*b),
+        Value::Number(n) => Value::Number(n.clone()),
+        Value::String(s) => Value::String(s.clone()),
     }
 }
 

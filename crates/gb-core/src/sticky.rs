@@ -45,6 +45,40 @@ pub fn attribute_key(attribute_name: &str, attribute_value: &str) -> String {
     k
 }
 
+/// The sticky-bucket documents one evaluation reads and updates, as a type: `()` when the
+/// caller passes none, so that an evaluation entry point without documents
+/// ([`FeatureSet::eval_feature`], [`FeatureSet::run`], [`FeatureSet::url_redirect`]) is compiled
+/// without the sticky-bucketing steps (a wasm build that never passes documents links none of
+/// them); `Option<&mut StickyBucketDocs>` when the caller decides at run time.
+pub(crate) trait StickyAccess {
+    /// The documents, if this evaluation has any.
+    fn docs(&self) -> Option<&StickyBucketDocs>;
+    /// The documents to update, if this evaluation has any.
+    fn docs_mut(&mut self) -> Option<&mut StickyBucketDocs>;
+}
+
+impl StickyAccess for () {
+    #[inline(always)]
+    fn docs(&self) -> Option<&StickyBucketDocs> {
+        None
+    }
+    #[inline(always)]
+    fn docs_mut(&mut self) -> Option<&mut StickyBucketDocs> {
+        None
+    }
+}
+
+impl StickyAccess for Option<&mut StickyBucketDocs> {
+    #[inline]
+    fn docs(&self) -> Option<&StickyBucketDocs> {
+        self.as_deref()
+    }
+    #[inline]
+    fn docs_mut(&mut self) -> Option<&mut StickyBucketDocs> {
+        self.as_deref_mut()
+    }
+}
+
 /// A user's sticky-bucket documents during evaluation, keyed by [`attribute_key`].
 ///
 /// Evaluation updates documents in place (so later evaluations for the same user see new

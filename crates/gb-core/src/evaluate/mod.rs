@@ -3,6 +3,8 @@
 
 mod run;
 
+use run::UrlSteps;
+
 use alloc::string::String;
 
 use gb_condition::{Root, attr_get};
@@ -16,7 +18,7 @@ use crate::memo::{Budget, Memo};
 use gb_condition::is_truthy;
 
 use crate::result::{FeatureResult, FeatureSource};
-use crate::sticky::StickyBucketDocs;
+use crate::sticky::{StickyAccess, StickyBucketDocs};
 use crate::trace::{HashStep, Observer, RuleKind as TraceRuleKind, RuleOutcome, Trace};
 
 use crate::prereq_graph::MAX_PREREQUISITE_DEPTH;
@@ -44,10 +46,10 @@ impl Stack<'_> {
     }
 }
 
-pub(crate) struct Ev<'a, 'u, O> {
+pub(crate) struct Ev<'a, 'u, O, S> {
     fs: &'a FeatureSet,
     user: &'u User<'a>,
-    sticky: Option<&'u mut StickyBucketDocs>,
+    sticky: S,
     obs: &'u mut O,
     /// Prerequisite results already computed in this evaluation (set up at the first
     /// prerequisite: most evaluations have none).
@@ -57,15 +59,13 @@ pub(crate) struct Ev<'a, 'u, O> {
     /// next evaluation of it gives, so a change forgets the remembered results.
     sticky_changes: u32,
     budget: Budget,
+    /// The URL-targeting steps, set by the entry points that run payload or inline experiments
+    /// ([`Ev::with_url_steps`]); `None` when evaluating features.
+    url_steps: Option<UrlSteps>,
 }
 
-impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
-    pub(crate) fn new(
-        fs: &'a FeatureSet,
-        user: &'u User<'a>,
-        sticky: Option<&'u mut StickyBucketDocs>,
-        obs: &'u mut O,
-    ) -> Self {
+impl<'a, 'u, O: Observer<'a>, S: StickyAccess> Ev<'a, 'u, O, S> {
+    pub(crate) fn new(fs: &'a FeatureSet, user: &'u User<'a>, sticky: S, obs: &'u mut O) -> Self {
         Ev {
             fs,
             user,
@@ -74,7 +74,14 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
             memo: None,
             sticky_changes: 0,
             budget: Budget::default(),
+            url_steps: None,
         }
+    }
+
+    /// This evaluation runs experiments that may target URLs (`urlPatterns`, `url`).
+    pub(crate) fn with_url_steps(mut self) -> Self {
+        self.url_steps = Some(UrlSteps::URL);
+        self
     }
 
     pub(crate) fn attrs(&self) -> &'a Map<String, Value> {
@@ -405,7 +412,7 @@ impl<'a, 'u, O: Observer<'a>> Ev<'a, 'u, O> {
         if f.range.is_none() && f.coverage.is_none() {
             return true;
         }
-        let fallback = if self.sticky.is_some() && !f.disable_sticky_bucketing {
+        let fallback = if self.sticky.docs().is_some() && !f.disable_sticky_bucketing {
             f.fallback_attribute.as_deref()
         } else {
             None
@@ -443,7 +450,7 @@ enum ParentOutcome {
 impl FeatureSet {
     /// Evaluates a feature for a user.
     pub fn eval_feature<'a>(&'a self, key: &str, user: &User<'a>) -> FeatureResult<'a> {
-        self.eval_feature_with(key, user, None, &mut ())
+        Ev::new(self, user, (), &mut ()).eval_feature(key)
     }
 
     /// Evaluates a feature with sticky bucketing (when `sticky` is given: the user's documents,

@@ -6,7 +6,7 @@
 
 use alloc::string::String;
 
-use gb_condition::Root;
+use gb_condition::{Condition, Root};
 use serde_json::Value;
 
 use super::{EMPTY_STR, Ev, NULL, Stack};
@@ -15,9 +15,26 @@ use crate::context::User;
 use crate::experiment::{Experiment, as_index};
 use crate::feature::FeatureSet;
 use crate::result::{BanditInfo, ExperimentResult, FeatureSource, UrlRedirect};
-use crate::sticky::{StickyBucketDocs, save_assignment, stored_variation};
+use crate::sticky::{StickyAccess, StickyBucketDocs, save_assignment, stored_variation};
 use crate::trace::{ExperimentOutcome as Outcome, HashStep, Observer, Trace};
-use crate::url::{is_url_targeted, url_matches};
+use crate::url::{UrlTarget, is_url_targeted, url_matches};
+
+/// The URL-targeting steps of a run, reached through function pointers that only the entry
+/// points running payload or inline experiments set ([`Ev::with_url_steps`]): a feature
+/// rule's experiment never targets URLs (the reference copies no `urlPatterns` or `url` into
+/// it), so a build that only evaluates features links none of the URL matching.
+#[derive(Clone, Copy)]
+pub(crate) struct UrlSteps {
+    targeted: fn(&str, &[UrlTarget]) -> bool,
+    matches: fn(&Condition, &str) -> bool,
+}
+
+impl UrlSteps {
+    pub(crate) const URL: UrlSteps = UrlSteps {
+        targeted: is_url_targeted,
+        matches: url_matches,
+    };
+}
 
 /// A user the experiment may include: what assignment needs.
 struct Eligible<'a> {
@@ -48,7 +65,7 @@ struct Assigned {
     from_sticky: bool,
 }
 
-impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
+impl<'a, O: Observer<'a>, S: StickyAccess> Ev<'a, '_, O, S> {
     pub(crate) fn run(
         &mut self,
         exp: &'a Experiment,
@@ -83,8 +100,12 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         if !self.user.enabled {
             return Err(Stop::Out(Outcome::ContextDisabled));
         }
+        // Without the URL steps (evaluating features), an experiment that targets URLs
+        // targets nobody; none does, as feature rules carry no URL targeting.
         if let Some(targets) = &exp.rare().url_patterns
-            && !is_url_targeted(self.user.url, targets)
+            && !self
+                .url_steps
+                .is_some_and(|u| (u.targeted)(self.user.url, targets))
         {
             return Err(Stop::Out(Outcome::UrlNotTargeted));
         }
@@ -110,7 +131,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
             blocked: false,
         };
         if self.sticky_enabled(exp)
-            && let Some(docs) = self.sticky.as_deref()
+            && let Some(docs) = self.sticky.docs()
         {
             let hash = self.hash_attribute(exp.hash_attribute.as_deref(), None);
             let fallback = self.hash_attribute(exp.fallback_attribute.as_deref(), None);
@@ -127,9 +148,9 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
             self.targeting(exp, stack, &eligible)?;
         }
         if let Some(url_regex) = &exp.rare().url_regex {
-            let ok = match url_regex {
-                Some(c) => url_matches(c, self.user.url),
-                None => false,
+            let ok = match (url_regex, self.url_steps) {
+                (Some(c), Some(u)) => (u.matches)(c, self.user.url),
+                _ => false,
             };
             if !ok {
                 return Err(Stop::Out(Outcome::UrlDoesNotMatch));
@@ -264,7 +285,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
         };
         self.trace(exp, outcome, Some(a.bucket));
         if self.sticky_enabled(exp)
-            && let Some(docs) = self.sticky.as_deref_mut()
+            && let Some(docs) = self.sticky.docs_mut()
             && save_assignment(docs, exp, e.hash_attribute, e.hash_value, result.key)
         {
             self.sticky_changed();
@@ -282,7 +303,7 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
     }
 
     fn sticky_enabled(&self, exp: &Experiment) -> bool {
-        self.sticky.is_some() && !exp.disable_sticky_bucketing
+        self.sticky.docs().is_some() && !exp.disable_sticky_bucketing
     }
 
     fn exp_hash_attribute(&self, exp: &'a Experiment) -> (&'a str, Option<&'a Value>) {
@@ -349,7 +370,9 @@ impl<'a, O: Observer<'a>> Ev<'a, '_, O> {
 impl FeatureSet {
     /// Runs an inline experiment for a user (saved groups come from this payload).
     pub fn run<'a>(&'a self, experiment: &'a Experiment, user: &User<'a>) -> ExperimentResult<'a> {
-        self.run_with(experiment, user, None, &mut ())
+        Ev::new(self, user, (), &mut ())
+            .with_url_steps()
+            .run(experiment, None, None)
     }
 
     /// Runs an inline experiment with sticky bucketing and an observer.
@@ -360,7 +383,9 @@ impl FeatureSet {
         sticky: Option<&mut StickyBucketDocs>,
         observer: &mut O,
     ) -> ExperimentResult<'a> {
-        Ev::new(self, user, sticky, observer).run(experiment, None, None)
+        Ev::new(self, user, sticky, observer)
+            .with_url_steps()
+            .run(experiment, None, None)
     }
 
     /// The URL redirect of the first payload experiment (visual-editor redirect test) that
@@ -378,7 +403,9 @@ impl FeatureSet {
             if !redirects {
                 continue;
             }
-            let r = Ev::new(self, user, None, &mut obs).run(exp, None, None);
+            let r = Ev::new(self, user, (), &mut obs)
+                .with_url_steps()
+                .run(exp, None, None);
             if !r.in_experiment {
                 continue;
             }
@@ -398,5 +425,57 @@ impl FeatureSet {
             });
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::feature::RuleKind;
+    use crate::{Experiment, FeatureSet, User};
+
+    /// Feature evaluation runs without the URL steps, which is only right because a feature
+    /// rule's experiment never targets URLs: the reference copies no `urlPatterns` or `url`
+    /// from a rule, so the rule below includes a user on any URL.
+    #[test]
+    fn feature_rules_never_target_urls() {
+        let fs = FeatureSet::from_value(&json!({"features": {"f": {"defaultValue": 0, "rules": [{
+            "key": "e", "variations": [1, 2], "weights": [0, 1],
+            "urlPatterns": [{"type": "simple", "pattern": "https://nowhere.test/", "include": true}],
+            "url": "^nowhere$",
+        }]}}}));
+        let rule = &fs.features.get("f").expect("feature f").rules[0];
+        let RuleKind::Experiment(exp) = &rule.kind else {
+            panic!("an experiment rule");
+        };
+        assert!(exp.rare().url_patterns.is_none() && exp.rare().url_regex.is_none());
+        let attrs = json!({"id": "1"});
+        let user =
+            User::new(attrs.as_object().expect("an object")).with_url("https://example.test/");
+        assert_eq!(fs.eval_feature("f", &user).value, &json!(2));
+    }
+
+    /// The entry points that run experiments keep the URL steps: an inline experiment that
+    /// targets another URL leaves the user out.
+    #[test]
+    fn inline_experiments_target_urls() {
+        let fs = FeatureSet::new();
+        let exp = Experiment::from_json(&json!({
+            "key": "e", "variations": [1, 2], "weights": [0, 1],
+            "urlPatterns": [{"type": "simple", "pattern": "https://nowhere.test/", "include": true}],
+        }));
+        let attrs = json!({"id": "1"});
+        let elsewhere =
+            User::new(attrs.as_object().expect("an object")).with_url("https://example.test/");
+        assert!(!fs.run(&exp, &elsewhere).in_experiment);
+        let there =
+            User::new(attrs.as_object().expect("an object")).with_url("https://nowhere.test/");
+        assert!(fs.run(&exp, &there).in_experiment);
+        let mut docs = crate::StickyBucketDocs::new();
+        assert!(
+            !fs.run_with(&exp, &elsewhere, Some(&mut docs), &mut ())
+                .in_experiment
+        );
     }
 }

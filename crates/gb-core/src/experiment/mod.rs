@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::bucket::{Range, bucket_ranges, equal_weights};
 use crate::compiling::Compiling;
+use crate::depth::copy;
 use crate::hash::{HashVersion, Seed};
 use crate::url::UrlTarget;
 use crate::warning::{Detail, WarningKind};
@@ -331,7 +332,7 @@ impl Experiment {
             .unwrap_or(0.0);
         let status = m.get("status").and_then(Value::as_str);
         let invalid = (!p.errors.is_empty()).then(|| {
-            let why = p.errors.join("; ");
+            let why = p.why();
             warnings.warn(
                 WarningKind::ExperimentDisabled,
                 Detail::Experiment(key.as_str().into(), why.clone()),
@@ -392,8 +393,9 @@ impl Experiment {
     ) -> Experiment {
         let mut e = match weights {
             Some(w) => {
-                let mut m = base.clone();
-                m.insert("weights".into(), w.clone());
+                let mut m: Map<String, Value> =
+                    base.iter().map(|(k, v)| (k.clone(), copy(v))).collect();
+                m.insert("weights".into(), copy(w));
                 Experiment::build(&m, Some(variations.clone()), shape.clone(), warnings)
             }
             None => Experiment::build(base, Some(variations.clone()), shape.clone(), warnings),
@@ -406,7 +408,7 @@ impl Experiment {
     /// The reference fallback weights of a bandit: the rule's weights or equal weights.
     pub(crate) fn fallback_weights(m: &Map<String, Value>, variations: usize) -> Value {
         match m.get("weights") {
-            Some(w) if !w.is_null() => w.clone(),
+            Some(w) if !w.is_null() => copy(w),
             _ => Value::from(equal_weights(variations)),
         }
     }

@@ -22,6 +22,18 @@ impl P {
         self.errors.push(s.to_string());
     }
 
+    /// Everything wrong, in one sentence (`"a; b"`).
+    pub(crate) fn why(&self) -> String {
+        let mut why = String::new();
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                why.push_str("; ");
+            }
+            why.push_str(e);
+        }
+        why
+    }
+
     pub(crate) fn opt_str(&mut self, m: &Map<String, Value>, k: &str) -> Option<String> {
         match m.get(k) {
             None | Some(Value::Null) => None,
@@ -141,11 +153,11 @@ pub(crate) fn parse_parents(
     warnings: &mut Compiling,
 ) -> Result<Vec<ParentCondition>, String> {
     let mut p = P { errors: Vec::new() };
-    p.parents(v, warnings).ok_or_else(|| p.errors.join("; "))
+    p.parents(v, warnings).ok_or_else(|| p.why())
 }
 
 /// Parses `filters` of a feature rule.
 pub(crate) fn parse_filters(v: &Value) -> Result<Vec<Filter>, String> {
     let mut p = P { errors: Vec::new() };
-    p.filters(v).ok_or_else(|| p.errors.join("; "))
+    p.filters(v).ok_or_else(|| p.why())
 }

@@ -11,12 +11,13 @@ use serde_json::{Map, Value};
 
 use crate::bucket::Range;
 use crate::compiling::Compiling;
+use crate::depth::copy;
 use crate::experiment::{
-    BanditMeta, Experiment, Filter, ParentCondition, Shape, parse_filters, parse_parents,
+    BanditMeta, Experiment, Filter, P, ParentCondition, Shape, parse_filters, parse_parents,
 };
 use crate::hash::{HashVersion, Seed};
 use crate::values::{ValueId, compact};
-use crate::warning::WarningKind;
+use crate::warning::{Detail, WarningKind};
 
 use super::table::Feature;
 
@@ -88,8 +89,8 @@ pub(super) fn parse_feature(
         }
         _ => return None,
     };
-    let default_value = m.remove("defaultValue").unwrap_or(Value::Null);
-    let rules = match m.remove("rules") {
+    let default_value = take(&mut m, "defaultValue").unwrap_or(Value::Null);
+    let rules = match take(&mut m, "rules") {
         None | Some(Value::Null) => Box::default(),
         Some(Value::Array(rules)) => rules
             .into_iter()
@@ -118,12 +119,13 @@ pub(super) fn parse_feature(
     Some(Feature::new(key, w.values.add(default_value), rules))
 }
 
-fn opt_str(m: &Map<String, Value>, k: &str) -> Result<Option<String>, String> {
-    match m.get(k) {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err([k, " must be a string"].concat()),
+/// `k` as an optional string (`P::opt_str`), or why it is not one.
+fn opt_str(m: &Map<String, Value>, k: &str) -> Result<Option<String>, Detail> {
+    let mut p = P { errors: Vec::new() };
+    let s = p.opt_str(m, k);
+    match p.errors.pop() {
+        Some(why) => Err(Detail::Why(why)),
+        None => Ok(s),
     }
 }
 
@@ -134,7 +136,7 @@ fn parse_rule(
     bandits: Option<&Map<String, Value>>,
     w: &mut Compiling,
     sticky: &mut Vec<String>,
-) -> Result<Rule, String> {
+) -> Result<Rule, Detail> {
     let Value::Object(mut m) = r else {
         return Err("a rule must be an object".into());
     };
@@ -162,7 +164,7 @@ fn parse_rule(
         }
         _ => None,
     };
-    if let Some(force) = m.remove("force") {
+    if let Some(force) = take(&mut m, "force") {
         let range = match m.get("range") {
             None | Some(Value::Null) => None,
             Some(v) => match v.as_array().map(Vec::as_slice) {
@@ -196,9 +198,9 @@ fn parse_rule(
             })),
         });
     }
-    let variations = match m.remove("contextualVariations") {
+    let variations = match take(&mut m, "contextualVariations") {
         Some(v) if !v.is_null() => v,
-        _ => match m.remove("variations") {
+        _ => match take(&mut m, "variations") {
             Some(v) if !v.is_null() => v,
             _ => {
                 return Ok(Rule {
@@ -238,7 +240,7 @@ fn parse_rule(
     };
     e.insert("key".into(), Value::String(key));
     if let Some(c) = m.get("coverage") {
-        e.insert("coverage".into(), c.clone());
+        e.insert("coverage".into(), copy(c));
     }
     for k in [
         "weights",
@@ -250,7 +252,7 @@ fn parse_rule(
     }
     for k in ["bucketVersion", "minBucketVersion"] {
         if let Some(v) = m.get(k) {
-            e.insert(k.into(), v.clone());
+            e.insert(k.into(), copy(v));
         }
     }
     for k in [
@@ -279,12 +281,12 @@ fn parse_rule(
         None => {
             let exp = Experiment::build(&e, Some(variations), shape, w);
             if let Some(why) = &exp.rare().invalid {
-                return Err(why.clone());
+                return Err(Detail::Why(why.clone()));
             }
             RuleKind::Experiment(Box::new(exp))
         }
         Some(def) => {
-            let version = def.get("banditVersion").cloned();
+            let version = def.get("banditVersion").map(copy);
             let mut leaves = Vec::new();
             if let Some(Value::Array(contexts)) = def.get("contexts") {
                 leaves.reserve_exact(contexts.len());
@@ -293,15 +295,15 @@ fn parse_rule(
                         Some(cv) if is_truthy(cv) => w.condition(cv),
                         _ => w.always(),
                     };
-                    let weights = c.get("weights").cloned().unwrap_or(Value::Null);
+                    let weights = c.get("weights").map_or(Value::Null, copy);
                     let exp = Experiment::with_bandit(
                         &e,
                         &variations,
                         &shape,
                         BanditMeta {
-                            leaf_id: c.get("leafId").cloned().unwrap_or(Value::Null),
+                            leaf_id: c.get("leafId").map_or(Value::Null, copy),
                             variation_weights: Value::Null,
-                            bandit_version: version.clone(),
+                            bandit_version: version.as_ref().map(copy),
                         },
                         Some(&weights),
                         w,
@@ -340,8 +342,15 @@ fn parse_rule(
     })
 }
 
+/// Takes the value of `k` out of `m`, leaving `null` in its place: a rule's keys are each read
+/// once, so nothing reads a taken key again (and serde_json's `Map::remove` would link
+/// indexmap's removal code into every build only for this).
+fn take(m: &mut Map<String, Value>, k: &str) -> Option<Value> {
+    m.get_mut(k).map(Value::take)
+}
+
 fn move_truthy(from: &mut Map<String, Value>, to: &mut Map<String, Value>, k: &str) {
-    if let Some(v) = from.remove(k).filter(is_truthy) {
+    if let Some(v) = take(from, k).filter(is_truthy) {
         to.insert(k.into(), v);
     }
 }
