@@ -39,13 +39,20 @@ pub(crate) struct SavedGroupRef {
     pub(crate) attribute_key: Option<String>,
 }
 
-/// A dotted attribute path, split once.
+/// A dotted attribute path, kept whole (no allocation per segment): a path of one key (most
+/// are) is looked up as it is, a dotted one split on `.` as it is walked.
 #[derive(Debug)]
-pub(crate) struct Path(pub(crate) Box<[String]>);
+pub(crate) struct Path {
+    pub(crate) text: Box<str>,
+    pub(crate) dotted: bool,
+}
 
 impl Path {
     pub(crate) fn parse(p: &str) -> Path {
-        Path(p.split('.').map(String::from).collect())
+        Path {
+            text: p.into(),
+            dotted: crate::scan::find(p, b'.').is_some(),
+        }
     }
 }
 

@@ -286,11 +286,15 @@ fn root_first<'a>(root: Root<'a>, seg: &str) -> V<'a> {
 }
 
 pub(crate) fn get_path<'a>(root: Root<'a>, p: &Path) -> V<'a> {
-    walk(root, p.0.iter().map(String::as_str))
+    if p.dotted {
+        get_path_str(root, &p.text)
+    } else {
+        root_first(root, &p.text)
+    }
 }
 
 fn get_path_str<'a>(root: Root<'a>, p: &str) -> V<'a> {
-    walk(root, p.split('.'))
+    walk(root, crate::scan::split(p, b'.'))
 }
 
 /// Follows path segments from the root, as the reference `getPath` does.

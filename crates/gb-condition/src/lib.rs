@@ -70,6 +70,7 @@ pub mod graph;
 mod groups;
 pub mod lower;
 mod regex;
+pub mod scan;
 mod sets;
 pub mod sort;
 pub mod str_index;

@@ -48,17 +48,27 @@ pub fn to_lowercase(s: &str) -> String {
         return s.to_ascii_lowercase();
     }
     let mut out = String::with_capacity(s.len());
-    for (i, c) in s.char_indices() {
+    // Final_Sigma looks back to the nearest character that is not case-ignorable: kept as a
+    // running state (a backward scan would link `core`'s reverse UTF-8 decoder), and only in a
+    // string that has a capital sigma (U+03A3 is CE A3 in UTF-8; the class lookup scans a list).
+    let has_sigma = s.as_bytes().windows(2).any(|w| w == [0xce, 0xa3]);
+    let mut cased_before = false;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
         if c == 'Σ' {
-            let end = i + 'Σ'.len_utf8();
-            let word_final = ignorable_then_cased(s[..i].chars().rev())
-                && !ignorable_then_cased(s[end..].chars());
+            let word_final = cased_before && !ignorable_then_cased(chars.clone());
             out.push(if word_final { 'ς' } else { 'σ' });
-            continue;
+        } else {
+            let (a, b) = lower_char(c);
+            out.push(a);
+            out.extend(b);
         }
-        let (a, b) = lower_char(c);
-        out.push(a);
-        out.extend(b);
+        if has_sigma {
+            match sigma_class(c) {
+                IGNORABLE => {}
+                class => cased_before = class == CASED,
+            }
+        }
     }
     out
 }

@@ -9,20 +9,17 @@ use crate::value::{StackStr, V, utf16_cmp, write_js_number};
 /// Writes the padded form of `input`: numbers are stringified, any other non-string (and the
 /// empty string) becomes `"0"`, a leading `v` and `+build` are dropped, parts split on `.`/`-`,
 /// `~` is appended to a three-part version, and numeric parts are left-padded to width 5.
-fn write_padded<W: Write>(w: &mut W, input: &str) -> fmt::Result {
-    let s = input.strip_prefix('v').unwrap_or(input);
-    let s = match s.find('+') {
-        Some(i) => &s[..i],
-        None => s,
-    };
+fn write_padded(w: &mut Out<'_>, input: &str) -> fmt::Result {
+    let s = input.strip_prefix("v").unwrap_or(input);
+    let s = crate::scan::before(s, b'+');
     let mut parts = 0usize;
-    for (i, part) in s.split(['.', '-']).enumerate() {
+    for (i, part) in crate::scan::split_either(s, b'.', b'-').enumerate() {
         if i > 0 {
-            w.write_char('-')?;
+            w.write_str("-")?;
         }
         if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
             for _ in part.len()..5 {
-                w.write_char(' ')?;
+                w.write_str(" ")?;
             }
         }
         w.write_str(part)?;
@@ -34,6 +31,25 @@ fn write_padded<W: Write>(w: &mut W, input: &str) -> fmt::Result {
     Ok(())
 }
 
+/// Where [`write_padded`] writes: the stack buffer, or a `String` for a version too long for
+/// it. One enum, not a generic writer, so a size-first build has one copy of `write_padded`.
+enum Out<'a> {
+    Stack(&'a mut StackStr),
+    Heap(&'a mut String),
+}
+
+impl Write for Out<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        match self {
+            Out::Stack(b) => b.write_str(s),
+            Out::Heap(h) => {
+                h.push_str(s);
+                Ok(())
+            }
+        }
+    }
+}
+
 /// The padded version string of an attribute value.
 pub(crate) fn with_padded<R>(v: V<'_>, f: impl FnOnce(&str) -> R) -> R {
     let mut num = StackStr::new();
@@ -43,11 +59,11 @@ pub(crate) fn with_padded<R>(v: V<'_>, f: impl FnOnce(&str) -> R) -> R {
         _ => "0",
     };
     let mut buf = StackStr::new();
-    if write_padded(&mut buf, input).is_ok() {
+    if write_padded(&mut Out::Stack(&mut buf), input).is_ok() {
         f(buf.as_str())
     } else {
         let mut s = String::new();
-        let _ = write_padded(&mut s, input);
+        let _ = write_padded(&mut Out::Heap(&mut s), input);
         f(&s)
     }
 }

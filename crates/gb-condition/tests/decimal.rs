@@ -1,6 +1,9 @@
 //! `gb_condition::decimal::parse` against core's `str::parse::<f64>`, bit for bit: the hard
 //! cases of decimal-to-binary conversion, then over a million generated texts.
 
+mod common;
+
+use common::Rng;
 use gb_condition::decimal::parse;
 
 /// Parses `t` both ways and compares the bits (core reads the same grammar for these texts).
@@ -12,21 +15,6 @@ fn check(t: &str) {
         want.to_bits(),
         "{t:?}: got {got:e}, core {want:e}"
     );
-}
-
-/// Deterministic xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 #[test]

@@ -2,6 +2,8 @@
 
 use alloc::vec::Vec;
 
+use gb_condition::scan;
+
 /// A half-open bucket range `[start, end)`.
 pub type Range = (f64, f64);
 
@@ -63,18 +65,14 @@ pub fn in_namespace(hash_value: &str, id: &str, start: f64, end: f64) -> bool {
 /// `0 <= n < num_variations`. Keys are compared without URL decoding; the value is read with
 /// JavaScript `parseInt`.
 pub fn query_string_override(id: &str, url: &str, num_variations: usize) -> Option<usize> {
-    let search = url.split('?').nth(1)?;
+    let search = scan::split(url, b'?').nth(1)?;
     if search.is_empty() {
         return None;
     }
-    let search = match search.find('#') {
-        Some(i) => &search[..i],
-        None => search,
-    };
-    let value = search.split('&').find_map(|kv| {
-        let mut it = kv.splitn(2, '=');
-        let k = it.next().unwrap_or("");
-        (k == id).then(|| it.next())
+    let search = scan::before(search, b'#');
+    let value = scan::split(search, b'&').find_map(|kv| match scan::split_once(kv, b'=') {
+        Some((k, v)) => (k == id).then_some(Some(v)),
+        None => (kv == id).then_some(None),
     })?;
     let n = parse_int(value?)?;
     (n >= 0 && (n as u64) < num_variations as u64).then_some(n as usize)
@@ -82,7 +80,11 @@ pub fn query_string_override(id: &str, url: &str, num_variations: usize) -> Opti
 
 /// JavaScript `parseInt(s)` for radix 10 (and `0x` hex), as far as integers in range go.
 fn parse_int(s: &str) -> Option<i64> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\u{b}', '\u{c}']);
+    let blank = s
+        .bytes()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+        .count();
+    let t = &s[blank..];
     let (neg, t) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
@@ -93,7 +95,11 @@ fn parse_int(s: &str) -> Option<i64> {
     } else {
         (10, t)
     };
-    let end = t.find(|c: char| !c.is_digit(radix)).unwrap_or(t.len());
+    // Digits are ASCII: a byte that is not one ends the number, as the char would.
+    let end = t
+        .bytes()
+        .position(|b| !char::from(b).is_digit(radix))
+        .unwrap_or(t.len());
     if end == 0 {
         return None;
     }
@@ -105,6 +111,7 @@ fn parse_int(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::String;
 
     #[test]
     fn parse_int_like_javascript() {
@@ -113,5 +120,99 @@ mod tests {
         assert_eq!(parse_int("abc"), None);
         assert_eq!(parse_int("-1"), Some(-1));
         assert_eq!(parse_int("0x1"), Some(1));
+    }
+
+    /// The overrides as they were read with `str` patterns before `gb_condition::scan`.
+    fn query_string_override_with_patterns(id: &str, url: &str, n: usize) -> Option<usize> {
+        let search = url.split('?').nth(1)?;
+        if search.is_empty() {
+            return None;
+        }
+        let search = match search.find('#') {
+            Some(i) => &search[..i],
+            None => search,
+        };
+        let value = search.split('&').find_map(|kv| {
+            let mut it = kv.splitn(2, '=');
+            let k = it.next().unwrap_or("");
+            (k == id).then(|| it.next())
+        })?;
+        // `parse_int` as it was, with `str` patterns.
+        let t = value?.trim_start_matches([' ', '\t', '\n', '\r', '\u{b}', '\u{c}']);
+        let (neg, t) = t
+            .strip_prefix('-')
+            .map_or((false, t.strip_prefix('+').unwrap_or(t)), |t| (true, t));
+        let (radix, t) = t
+            .strip_prefix("0x")
+            .or_else(|| t.strip_prefix("0X"))
+            .map_or((10, t), |t| (16, t));
+        let end = t.find(|c: char| !c.is_digit(radix)).unwrap_or(t.len());
+        let digits = t.get(..end.min(18)).filter(|d| !d.is_empty())?;
+        let v = i64::from_str_radix(digits, radix).ok()?;
+        let v = if neg { -v } else { v };
+        (v >= 0 && (v as u64) < n as u64).then_some(v as usize)
+    }
+
+    /// Generated URLs of query-string pieces: the byte-level reading gives what the `str`
+    /// patterns gave.
+    #[test]
+    fn query_string_override_matches_the_pattern_reading() {
+        const PIECES: &[&str] = &[
+            "?",
+            "#",
+            "&",
+            "=",
+            "e",
+            "e1",
+            "x",
+            "0",
+            "1",
+            "2",
+            "-",
+            "+",
+            "0x",
+            "f",
+            " ",
+            "\t",
+            "\u{b}",
+            "\u{a0}",
+            "é",
+            "€",
+            "😀",
+            "٣",
+            "https://a.com/p",
+            "?e=1",
+            "&e=2",
+            "?x=0x3",
+            "&x= -0",
+            "?=",
+            "&e",
+            "?e1=+4",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut url = String::new();
+        let mut hits = 0;
+        for _ in 0..100_000 {
+            url.clear();
+            for _ in 0..next(16) {
+                url.push_str(PIECES[next(PIECES.len())]);
+            }
+            let id = ["e", "e1", "", "x"][next(4)];
+            let n = next(20);
+            let want = query_string_override_with_patterns(id, &url, n);
+            assert_eq!(
+                query_string_override(id, &url, n),
+                want,
+                "{id:?} {url:?} {n}"
+            );
+            hits += usize::from(want.is_some());
+        }
+        assert!(hits > 1_000, "{hits}");
     }
 }

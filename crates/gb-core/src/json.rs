@@ -502,7 +502,7 @@ fn plain_run(b: &[u8]) -> usize {
 /// fits `u64`, or `i64` if negative, is that integer; anything else, `-0` included, is the
 /// nearest `f64` ([`gb_condition::decimal::parse`]).
 fn number_value(t: &str) -> Option<Number> {
-    let (neg, digits) = match t.strip_prefix('-') {
+    let (neg, digits) = match t.strip_prefix("-") {
         Some(rest) => (true, rest),
         None => (false, t),
     };

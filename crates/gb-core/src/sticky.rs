@@ -178,13 +178,13 @@ pub(crate) fn stored_variation(
     let fb_doc = fv.and_then(|fv| docs.get(&attribute_key(fa, &sticky_value(fv))));
     let docs_iter = || hash_doc.into_iter().chain(fb_doc);
     if exp.min_bucket_version > 0.0 {
-        let prefix_len = exp.key.len() + 2;
+        // `<key>__<version>`; a document's keys are untrusted, so they are never sliced at an
+        // index that may fall inside a character.
         let blocked = docs_iter().any(|d| {
             d.assignments.keys().any(|k| {
-                k.len() > prefix_len
-                    && k.starts_with(exp.key.as_str())
-                    && &k[exp.key.len()..prefix_len] == "__"
-                    && is_version_below(&k[prefix_len..], exp.min_bucket_version)
+                k.strip_prefix(exp.key.as_str())
+                    .and_then(|rest| rest.strip_prefix("__"))
+                    .is_some_and(|v| is_version_below(v, exp.min_bucket_version))
             })
         });
         if blocked {
@@ -249,8 +249,14 @@ pub(crate) fn save_assignment(
 fn is_version_below(suffix: &str, min: f64) -> bool {
     let canonical = !suffix.is_empty()
         && suffix.bytes().all(|b| b.is_ascii_digit())
-        && (suffix == "0" || !suffix.starts_with('0'));
-    canonical && suffix.len() <= 15 && suffix.parse::<u64>().is_ok_and(|i| (i as f64) < min)
+        && (suffix == "0" || !suffix.starts_with("0"));
+    // At most 15 digits: no overflow, and exact as an `f64`.
+    canonical
+        && suffix.len() <= 15
+        && (suffix
+            .bytes()
+            .fold(0u64, |n, b| n * 10 + u64::from(b - b'0')) as f64)
+            < min
 }
 
 /// The reference `toString(hashValue)` for sticky-bucket documents: strings as they are,

@@ -5,6 +5,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use gb_condition::scan;
 use gb_condition::{Condition, JsRegex, RegexError, Root, SavedGroups};
 use serde_json::Value;
 
@@ -65,7 +66,7 @@ pub(crate) fn url_matches(c: &Condition, url: &str) -> bool {
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
         .unwrap_or(url);
-    let path_only: String = match no_scheme.find('/') {
+    let path_only: String = match scan::find(no_scheme, b'/') {
         Some(i) => no_scheme[i..].into(),
         None => no_scheme.into(),
     };
@@ -119,8 +120,8 @@ fn eval_target(url: &str, kind: &TargetKind) -> bool {
 fn eval_simple(actual: &Url<'_>, pattern: &str) -> bool {
     // A host without a protocol gets `https://`; `*` is the wildcard.
     let mut pat = String::new();
-    let dot = pattern.find('.');
-    let head_ok = dot.is_some_and(|i| !pattern[..i].contains([':', '/', '?']));
+    let dot = scan::find(pattern, b'.');
+    let head_ok = dot.is_some_and(|i| !scan::contains_any(&pattern[..i], b":/?"));
     if head_ok {
         pat.push_str("https://");
     }
@@ -145,12 +146,12 @@ fn eval_simple(actual: &Url<'_>, pattern: &str) -> bool {
 }
 
 fn path_match(actual: &str, pattern: &str) -> bool {
-    let p = pattern.strip_prefix('/').unwrap_or(pattern);
-    let p = p.strip_suffix('/').unwrap_or(p);
-    let a1 = actual.strip_prefix('/').unwrap_or(actual);
+    let p = pattern.strip_prefix("/").unwrap_or(pattern);
+    let p = p.strip_suffix("/").unwrap_or(p);
+    let a1 = actual.strip_prefix("/").unwrap_or(actual);
     [actual, a1]
         .iter()
-        .any(|a| glob_match(a, p) || a.strip_suffix('/').is_some_and(|b| glob_match(b, p)))
+        .any(|a| glob_match(a, p) || a.strip_suffix("/").is_some_and(|b| glob_match(b, p)))
 }
 
 /// Case-insensitive match where `*` in `pattern` matches any run of characters.
@@ -198,28 +199,22 @@ pub(crate) struct Url<'a> {
 impl<'a> Url<'a> {
     /// Parses `s`, resolving a relative URL against `https://<default_host>`.
     pub(crate) fn parse(s: &'a str, default_host: &str) -> Url<'a> {
-        let (s, fragment) = match s.find('#') {
-            Some(i) => (&s[..i], &s[i + 1..]),
-            None => (s, ""),
-        };
-        let (s, query) = match s.find('?') {
-            Some(i) => (&s[..i], &s[i + 1..]),
-            None => (s, ""),
-        };
+        let (s, fragment) = scan::split_once(s, b'#').unwrap_or((s, ""));
+        let (s, query) = scan::split_once(s, b'?').unwrap_or((s, ""));
         // A byte window, not `str::find`: that links core's two-way substring searcher (2.7 KB of
         // wasm) for this one three-byte needle.
         let (scheme, host, path) = match s.as_bytes().windows(3).position(|w| w == b"://") {
             Some(i)
                 if s[..i]
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')) =>
             {
                 let rest = &s[i + 3..];
-                let (auth, path) = match rest.find('/') {
+                let (auth, path) = match scan::find(rest, b'/') {
                     Some(j) => (&rest[..j], &rest[j..]),
                     None => (rest, ""),
                 };
-                let auth = auth.rsplit('@').next().unwrap_or(auth);
+                let auth = scan::rfind(auth, b'@').map_or(auth, |j| &auth[j + 1..]);
                 let scheme = &s[..i];
                 let default_port = match scheme {
                     "http" => ":80",
@@ -270,9 +265,9 @@ impl<'a> Url<'a> {
 
     fn query_pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         let q = self.query;
-        q.split('&')
+        scan::split(q, b'&')
             .filter(|kv| !kv.is_empty())
-            .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+            .map(|kv| scan::split_once(kv, b'=').unwrap_or((kv, "")))
     }
 }
 
@@ -323,7 +318,7 @@ pub fn merge_query_strings(old_url: &str, new_url: &str) -> String {
 /// `URLSearchParams` does it: `+` is a space, `%XX` a byte (a `%` without two hex digits
 /// stays), and the bytes are UTF-8 with U+FFFD for invalid sequences.
 pub(crate) fn form_decode(s: &str) -> Cow<'_, str> {
-    if !s.contains(['%', '+']) {
+    if !scan::contains_any(s, b"%+") {
         return Cow::Borrowed(s);
     }
     let b = s.as_bytes();
@@ -340,7 +335,7 @@ pub(crate) fn form_decode(s: &str) -> Cow<'_, str> {
         }
         i += 1;
     }
-    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+    Cow::Owned(scan::from_utf8_lossy(out))
 }
 
 fn hex(c: u8) -> Option<u8> {

@@ -428,3 +428,32 @@ fn a_range_past_the_last_variation_gives_the_baseline_out_of_the_experiment() {
         assert_eq!(seen.0, vec![viewed], "{id}");
     }
 }
+
+/// A sticky-bucket document (from a cookie or a store: untrusted) may hold any assignment key.
+/// One that starts with the experiment's key followed by a multi-byte character must not be
+/// sliced inside that character while `minBucketVersion` looks for blocked versions; like JS
+/// (which looks up `<key>__0` .. `<key>__<min - 1>`), such keys block nothing.
+#[test]
+fn a_sticky_key_with_a_multi_byte_character_after_the_experiment_key_blocks_nothing() {
+    use gb_core::sticky::{StickyAssignmentsDocument, StickyBucketDocs};
+
+    let fs = FeatureSet::from_value(&json!({"features": {"f": {
+        "defaultValue": "control",
+        "rules": [{
+            "key": "a", "hashAttribute": "id", "hashVersion": 2, "minBucketVersion": 2,
+            "bucketVersion": 2, "variations": ["control", "blue"],
+            "meta": [{"key": "0"}, {"key": "1"}]
+        }]
+    }}}));
+    for key in ["a€0", "aé__1", "a_€", "a__€", "a__1€", "a€__1"] {
+        let docs: Vec<StickyAssignmentsDocument> = serde_json::from_value(json!([
+            {"attributeName": "id", "attributeValue": "u1", "assignments": {key: "1"}}
+        ]))
+        .unwrap();
+        let mut sticky = StickyBucketDocs::from_docs(docs);
+        let attrs = json!({"id": "u1"});
+        let user = User::new(attrs.as_object().unwrap());
+        let r = fs.eval_feature_with("f", &user, Some(&mut sticky), &mut ());
+        assert_eq!(r.source, FeatureSource::Experiment, "{key}");
+    }
+}
