@@ -72,12 +72,27 @@ fuzz_target!(|data: &[u8]| {
     let mut keys: Vec<&str> = fs.keys().collect();
     keys.sort_unstable();
     for key in keys.iter().take(64) {
+        // An observer changes nothing: the same documents give the same result without one
+        // (with documents, a rule may hash on its fallback attribute, so compare like with like).
+        let mut plain_docs = sticky.clone();
         let mut obs = Counter::default();
         let r = fs.eval_feature_with(key, &user, Some(&mut sticky), &mut obs);
-        let plain = fs.eval_feature(key, &user);
-        if r.experiment.is_none() && plain.experiment.is_none() && !sticky.has_changes() {
-            assert_eq!(r.value, plain.value, "an observer changed {key}");
-        }
+        let plain = fs.eval_feature_with(key, &user, Some(&mut plain_docs), &mut ());
+        assert_eq!(r.value, plain.value, "an observer changed {key}");
+        assert_eq!(r.source, plain.source, "an observer changed {key}");
+        assert_eq!(plain_docs, sticky, "an observer changed what {key} saved");
+        // Without documents, `eval_feature` (compiled without the sticky steps) and
+        // `eval_feature_with(None)` (with them, never taken) agree.
+        let bare = fs.eval_feature(key, &user);
+        let none = fs.eval_feature_with(key, &user, None, &mut Counter::default());
+        assert_eq!(
+            bare.value, none.value,
+            "eval_feature and eval_feature_with differ on {key}"
+        );
+        assert_eq!(
+            bare.source, none.source,
+            "eval_feature and eval_feature_with differ on {key}"
+        );
         let _ = serde_json::to_string(&r).unwrap_or_default();
         if let Some(e) = r.experiment_json() {
             let _ = e.to_value();
