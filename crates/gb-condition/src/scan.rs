@@ -6,7 +6,8 @@
 //!
 //! Every delimiter is an ASCII byte (`< 0x80`). UTF-8 never uses such a byte inside a
 //! multi-byte sequence, so a byte search finds exactly what `str::find` with the same `char`
-//! finds, and every index it returns is a char boundary.
+//! finds, and every index it returns is a char boundary. A delimiter past ASCII is never found
+//! (it could only match inside a character), so no call can split a character or panic.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -18,20 +19,27 @@ pub fn find(s: &str, d: u8) -> Option<usize> {
 
 /// The byte index of the first `a` or `b` in `s`: the one search loop of this module.
 fn find_either(s: &str, a: u8, b: u8) -> Option<usize> {
-    debug_assert!(a.is_ascii() && b.is_ascii());
+    // A byte past ASCII is never a delimiter here: inside UTF-8 it could split a character.
+    let (a, b) = match (a.is_ascii(), b.is_ascii()) {
+        (true, true) => (a, b),
+        (true, false) => (a, a),
+        (false, true) => (b, b),
+        (false, false) => return None,
+    };
     s.bytes().position(|c| c == a || c == b)
 }
 
 /// The byte index of the last `d` in `s` (`s.rfind(d as char)`).
 pub fn rfind(s: &str, d: u8) -> Option<usize> {
-    debug_assert!(d.is_ascii());
+    if !d.is_ascii() {
+        return None;
+    }
     s.bytes().rposition(|b| b == d)
 }
 
 /// Whether `s` holds any of the ASCII bytes in `set` (`s.contains([..])` for those chars).
 pub fn contains_any(s: &str, set: &[u8]) -> bool {
-    debug_assert!(set.is_ascii());
-    s.bytes().any(|b| set.contains(&b))
+    s.bytes().any(|b| b.is_ascii() && set.contains(&b))
 }
 
 /// The parts of `s` before and after its first `d` (`s.split_once(d as char)`).

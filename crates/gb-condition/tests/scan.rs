@@ -169,3 +169,22 @@ fn searches_find_what_str_patterns_find() {
     }
     assert!(found > CASES / 4 && found < CASES * 3 / 4, "{found}");
 }
+
+/// A delimiter past ASCII is never found, so no call splits a character or panics, whatever
+/// byte a caller passes (`'é'` is `C3 A9` in UTF-8; `0xA9` alone is inside it).
+#[test]
+fn bytes_past_ascii_are_never_delimiters() {
+    let s = "aé.b€c";
+    for d in 0x80..=0xFF_u8 {
+        assert_eq!(scan::find(s, d), None);
+        assert_eq!(scan::rfind(s, d), None);
+        assert!(!scan::contains_any(s, &[d]));
+        assert_eq!(scan::split_once(s, d), None);
+        assert_eq!(scan::before(s, d), s);
+        assert_eq!(scan::split(s, d).collect::<Vec<_>>(), [s]);
+        assert_eq!(
+            scan::split_either(s, d, b'.').collect::<Vec<_>>(),
+            ["aé", "b€c"]
+        );
+    }
+}
