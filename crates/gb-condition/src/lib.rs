@@ -91,8 +91,8 @@ pub use regex::{
     JsRegex, REGEX_CACHE_LIMIT, REGEX_PAYLOAD_BUDGET, REGEX_SIZE_LIMIT, RegexBudget, RegexError,
 };
 pub use value::{
-    attr_get, is_truthy, write_js_json, write_js_number, write_js_string, write_serde_json,
-    write_serde_json_object,
+    attr_get, is_js_whitespace, is_truthy, write_js_json, write_js_number, write_js_string,
+    write_serde_json, write_serde_json_object,
 };
 pub use warning::{Warning, WarningKind};
 

@@ -829,6 +829,50 @@ impl Gen {
     }
 
     /// A user (attributes plus URL, forced variations, QA mode and sticky documents).
+    /// A URL whose query string is built from pieces that `parseInt`, `split` and the
+    /// reference's fragment regex (`/#.*/`, where `.` stops at a line terminator) read
+    /// differently from a naive parser: JS whitespace, leading zeros, hex, signs, fragments.
+    fn query_url(&mut self) -> String {
+        const PIECES: &[&str] = &[
+            "?",
+            "#",
+            "&",
+            "=",
+            "e1",
+            "e2",
+            "f0",
+            "0",
+            "1",
+            "2",
+            "-",
+            "+",
+            "0x",
+            "x",
+            " ",
+            "\t",
+            "\n",
+            "\r",
+            "\u{a0}",
+            "\u{feff}",
+            "\u{2028}",
+            "\u{3000}",
+            "\u{200b}",
+            "é",
+            "00000000000000000001",
+            "?e1=",
+            "&e2=",
+            "&f0=",
+            "#x\n",
+            "1.5",
+            "1e0",
+        ];
+        let mut url = String::from("https://x.com/p");
+        for _ in 0..self.rng.below(14) {
+            url.push_str(self.rng.pick::<&str>(PIECES));
+        }
+        url
+    }
+
     pub(crate) fn user(&mut self, sticky: bool) -> Value {
         let attrs = self.attributes();
         let mut u = Map::new();
@@ -862,6 +906,8 @@ impl Gen {
                 "url".into(),
                 Value::String(format!("https://x.com/p?{e}={v}&z=1")),
             );
+        } else if self.rng.pct(5) {
+            u.insert("url".into(), Value::String(self.query_url()));
         }
         if self.rng.pct(4) {
             let e = self.rng.pick(&["e1", "e2", "f0"]).to_string();

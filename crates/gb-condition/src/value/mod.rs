@@ -227,7 +227,9 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
     sign * decimal::parse(body).unwrap_or(f64::NAN)
 }
 
-fn is_js_whitespace(c: char) -> bool {
+/// JavaScript's `StrWhiteSpaceChar` (WhiteSpace and LineTerminator): what `Number(s)`,
+/// `parseInt(s)` and `String.prototype.trim` skip.
+pub fn is_js_whitespace(c: char) -> bool {
     matches!(
         c,
         '\u{9}' | '\u{a}' | '\u{b}' | '\u{c}' | '\u{d}' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
