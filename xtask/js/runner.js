@@ -3,9 +3,11 @@
 //   in:  {"payload": {...}, "features": ["f0", ...],
 //         "users": [{"attributes": {...}, "url": "", "forcedVariations": {...}?,
 //                    "forcedFeatures": {...}?, "qaMode": bool?, "enabled": bool?,
-//                    "stickyDocs": {"attr||value": doc}?}]}
+//                    "stickyDocs": {"attr||value": doc}?}],
+//         "urlCases": [[url, urlPatterns], ...]?}
 //   out: {"results": [[FeatureResult | {"threw": message}, ...] per user],
-//         "docs": [sticky docs after the user's evaluations, or null]}
+//         "docs": [sticky docs after the user's evaluations, or null],
+//         "urls": [inExperiment | null per URL case]}
 "use strict";
 const readline = require("readline");
 const { GrowthBookClient } = require("@growthbook/growthbook");
@@ -37,7 +39,16 @@ function evalBatch(batch) {
     results.push(row);
     docs.push(u.stickyDocs ? ctx.stickyBucketAssignmentDocs || null : null);
   }
-  return { results, docs };
+  // URL targeting: an inline experiment with `urlPatterns` per case (null where it threw).
+  const urls = (batch.urlCases || []).map(([url, urlPatterns]) => {
+    try {
+      const exp = { key: "e", variations: [0, 1], urlPatterns };
+      return client.runInlineExperiment(exp, { attributes: { id: "1" }, url }).inExperiment;
+    } catch (e) {
+      return null;
+    }
+  });
+  return { results, docs, urls };
 }
 
 // Unknown operators log through console.error; keep stderr for real failures only.

@@ -15,6 +15,7 @@ mod grammar;
 mod node;
 mod rust;
 mod shrink;
+mod urls;
 
 use core::time::Duration;
 use std::path::Path;
@@ -75,12 +76,16 @@ fn batch_seed(seed: u64, i: u64) -> u64 {
 }
 
 /// Builds batch `i` of the run with seed `seed`.
+/// URL-targeting cases per batch (`urls.rs`).
+const URL_CASES: usize = 10;
+
 fn batch(o: &Options, i: u64) -> Value {
     let mut g = Gen::new(batch_seed(o.seed, i), o.features);
     let (payload, features) = g.payload();
     let sticky = g.rng.pct(30);
     let users: Vec<Value> = (0..o.users).map(|_| g.user(sticky)).collect();
-    json!({"payload": payload, "features": features, "users": users})
+    let url_cases = urls::cases(&mut g.rng, URL_CASES);
+    json!({"payload": payload, "features": features, "users": users, "urlCases": url_cases})
 }
 
 /// The first differing (user, feature) pair of a batch, if any, and how many pairs the
@@ -159,6 +164,7 @@ pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
     let deadline = start + Duration::from_secs(o.seconds);
     let mut last_report = start;
     let (mut pairs, mut threw, mut batches) = (0u64, 0u64, o.from_batch);
+    let mut url_cases = 0u64;
     while Instant::now() < deadline && o.pairs.is_none_or(|p| pairs < p) {
         let b = batch(&o, batches);
         let jv = match js.eval(&b) {
@@ -182,8 +188,18 @@ pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
             shrink::report(&mut js, &b, u, f, o.seed, batches);
             return ExitCode::FAILURE;
         }
+        if let Some(i) = urls::first_difference(&jv["urls"], &rv["urls"]) {
+            println!(
+                "DIFFERENCE in URL case {i} of batch {batches} of seed {}; reproduce with \
+                 cargo xtask diff --seed {} --from-batch {batches}",
+                o.seed, o.seed
+            );
+            urls::report(&b["urlCases"][i], &jv["urls"][i], o.seed, batches);
+            return ExitCode::FAILURE;
+        }
         batches += 1;
         pairs += (o.users * (o.features + 1)) as u64;
+        url_cases += URL_CASES as u64;
         if last_report.elapsed() >= Duration::from_secs(30) {
             last_report = Instant::now();
             let secs = start.elapsed().as_secs_f64();
@@ -194,8 +210,9 @@ pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
         }
     }
     println!(
-        "diff: seed {}: {pairs} (user, feature) pairs in {batches} batches, {:.1} s: no difference \
-         ({threw} pairs where the JS SDK threw were not compared)",
+        "diff: seed {}: {pairs} (user, feature) pairs and {url_cases} URL-targeting cases in \
+         {batches} batches, {:.1} s: no difference ({threw} pairs where the JS SDK threw were not \
+         compared)",
         o.seed,
         start.elapsed().as_secs_f64()
     );

@@ -48,5 +48,6 @@ pub(crate) fn eval(batch: &Value) -> Value {
             None => Value::Null,
         });
     }
-    json!({"results": results, "docs": all_docs})
+    let urls = super::urls::eval(&fs, &batch["urlCases"]);
+    json!({"results": results, "docs": all_docs, "urls": urls})
 }
