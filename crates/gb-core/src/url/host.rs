@@ -17,8 +17,11 @@ pub(crate) fn parse_special(input: &str) -> Option<String> {
     if let Some(inner) = input.strip_prefix('[') {
         return ipv6(inner.strip_suffix(']')?);
     }
-    let decoded = gb_condition::scan::from_utf8_lossy(percent::decode(input));
-    let domain = to_ascii(&decoded)?;
+    let domain = if input.bytes().all(|b| b.is_ascii() && b != b'%') {
+        input.to_ascii_lowercase()
+    } else {
+        to_ascii(&gb_condition::scan::from_utf8_lossy(percent::decode(input)))?
+    };
     if domain.is_empty() || domain.bytes().any(forbidden_in_domain) {
         return None;
     }
@@ -182,14 +185,14 @@ fn adapt(delta: u32, points: u32, first: bool) -> u32 {
 /// The last label (one trailing empty label aside) is a number: all digits, or `0x` and
 /// hex digits.
 fn ends_in_number(domain: &str) -> bool {
-    let mut labels: Vec<&str> = gb_condition::scan::split(domain, b'.').collect();
-    if labels.last() == Some(&"") {
-        if labels.len() == 1 {
-            return false;
-        }
-        labels.pop();
-    }
-    let last = labels.last().copied().unwrap_or("");
+    let domain = domain
+        .strip_suffix('.')
+        .filter(|d| !d.is_empty())
+        .unwrap_or(domain);
+    let last = match gb_condition::scan::rfind(domain, b'.') {
+        Some(i) => &domain[i + 1..],
+        None => domain,
+    };
     if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) {
         return true;
     }

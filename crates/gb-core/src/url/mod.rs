@@ -165,9 +165,15 @@ impl Expected {
             }
         }
         let url = Url::parse(&pat, Some(&Url::base(WILD)))?;
-        let glob = |s: &str| s.replace(WILD, "*");
+        let glob = |s: &str| {
+            if s.contains(WILD) {
+                s.replace(WILD, "*")
+            } else {
+                String::from(s)
+            }
+        };
         Some(Expected {
-            host: glob(&url.host_and_port()),
+            host: glob(url.host_and_port()),
             path: glob(&url.path),
             hash: glob(&url.hash()),
             params: url
@@ -178,7 +184,7 @@ impl Expected {
     }
 
     fn matches(&self, actual: &Url) -> bool {
-        if !glob_match(&actual.host_and_port(), &self.host) || !path_match(&actual.path, &self.path)
+        if !glob_match(actual.host_and_port(), &self.host) || !path_match(&actual.path, &self.path)
         {
             return false;
         }
@@ -210,23 +216,38 @@ fn path_match(actual: &str, pattern: &str) -> bool {
 
 /// Case-insensitive match where `*` in `pattern` matches any run of characters.
 fn glob_match(text: &str, pattern: &str) -> bool {
+    if text.is_ascii() && pattern.is_ascii() {
+        // Hosts, paths and hashes are ASCII once serialized: compare bytes, no allocation.
+        return glob_units(
+            text.as_bytes(),
+            pattern.as_bytes(),
+            |a, b| a.eq_ignore_ascii_case(&b),
+            b'*',
+        );
+    }
     let lower = |c| {
         let (a, b) = gb_condition::lower::lower_char(c);
         core::iter::once(a).chain(b)
     };
     let t: Vec<char> = text.chars().flat_map(lower).collect();
     let p: Vec<char> = pattern.chars().flat_map(lower).collect();
+    glob_units(&t, &p, |a, b| a == b, '*')
+}
+
+/// The glob over units (bytes or chars): `star` in `p` matches any run; on a mismatch the last
+/// star takes one more unit (time at most `t.len() * p.len()`).
+fn glob_units<U: Copy + PartialEq>(t: &[U], p: &[U], eq: impl Fn(U, U) -> bool, star: U) -> bool {
     let (mut ti, mut pi) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
+    let (mut last_star, mut mark) = (None, 0);
     while ti < t.len() {
-        if pi < p.len() && p[pi] != '*' && p[pi] == t[ti] {
+        if pi < p.len() && p[pi] != star && eq(p[pi], t[ti]) {
             ti += 1;
             pi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
+        } else if pi < p.len() && p[pi] == star {
+            last_star = Some(pi);
             mark = ti;
             pi += 1;
-        } else if let Some(s) = star {
+        } else if let Some(s) = last_star {
             pi = s + 1;
             mark += 1;
             ti = mark;
@@ -234,7 +255,7 @@ fn glob_match(text: &str, pattern: &str) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < p.len() && p[pi] == star {
         pi += 1;
     }
     pi == p.len()

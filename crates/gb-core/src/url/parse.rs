@@ -8,7 +8,8 @@
 //! without a default port), and the trailing-space rule of opaque paths.
 
 use alloc::string::String;
-use alloc::vec::Vec;
+
+use gb_condition::scan;
 
 use super::host;
 use super::percent::{self, Set};
@@ -20,10 +21,9 @@ pub(crate) struct Url {
     pub(crate) scheme: String,
     /// `user:pass@`, `user@` or empty, percent-encoded.
     userinfo: String,
-    /// The serialized host, or `None` (an opaque-path URL such as `mailto:x`).
+    /// The serialized host and `:port` unless the port is absent or the scheme's default
+    /// (the `host` getter), or `None` (an opaque-path URL such as `mailto:x`).
     host: Option<String>,
-    /// The port, unless absent or the scheme's default.
-    port: Option<u16>,
     /// The serialized path (`/a/b`), or an opaque path.
     pub(crate) path: String,
     /// The query without `?` (`Some("")` for a bare `?`).
@@ -52,7 +52,6 @@ impl Url {
             scheme: String::from("https"),
             userinfo: String::new(),
             host: Some(String::from(host)),
-            port: None,
             path: String::from("/"),
             query: None,
             fragment: None,
@@ -62,11 +61,16 @@ impl Url {
     /// `new URL(input, base)`, or `None` where it throws. `base` is special (`https`).
     pub(crate) fn parse(input: &str, base: Option<&Url>) -> Option<Url> {
         let trimmed = input.trim_matches(|c: char| c <= ' ');
-        let cleaned: String = trimmed
-            .chars()
-            .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-            .collect();
-        let s = cleaned.as_str();
+        let cleaned: String;
+        let s = if scan::contains_any(trimmed, b"\t\n\r") {
+            cleaned = trimmed
+                .chars()
+                .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+                .collect();
+            cleaned.as_str()
+        } else {
+            trimmed
+        };
         match scheme_of(s) {
             Some((scheme, rest)) => {
                 if scheme == "file" {
@@ -99,7 +103,6 @@ impl Url {
             scheme,
             userinfo: String::new(),
             host,
-            port: None,
             path: String::new(),
             query: None,
             fragment: None,
@@ -120,48 +123,49 @@ impl Url {
             self.set_query_fragment(q, f, special);
             return;
         }
-        let mut segments: Vec<String> = Vec::new();
+        // The path is built in place: each segment is encoded after a `/`, then dropped
+        // again if it is a dot segment. Dropping the last segment is cutting at its `/`.
+        let mut path = core::mem::take(&mut self.path);
         if relative_to_base {
             // The base's path, shortened by its last segment.
-            segments = scan_segments(&self.path);
-            segments.pop();
+            shorten(&mut path);
+        } else {
+            path.clear();
         }
         let is_slash = |c: u8| c == b'/' || (special && c == b'\\');
         let body = match p.as_bytes().first() {
             Some(&c) if is_slash(c) => &p[1..],
             _ => p,
         };
-        let mut start = 0;
         let bytes = body.as_bytes();
+        let mut start = 0;
         loop {
             let end = (start..bytes.len())
                 .find(|&i| is_slash(bytes[i]))
                 .unwrap_or(bytes.len());
             let last = end == bytes.len();
-            let mut seg = String::new();
-            percent::encode_into(&mut seg, &body[start..end], Set::Path);
-            if is_double_dot(&seg) {
-                segments.pop();
+            let seg_start = path.len();
+            path.push('/');
+            percent::encode_into(&mut path, &body[start..end], Set::Path);
+            let seg = &path[seg_start + 1..];
+            if is_double_dot(seg) {
+                path.truncate(seg_start);
+                shorten(&mut path);
                 if last {
-                    segments.push(String::new());
+                    path.push('/');
                 }
-            } else if is_single_dot(&seg) {
+            } else if is_single_dot(seg) {
+                path.truncate(seg_start);
                 if last {
-                    segments.push(String::new());
+                    path.push('/');
                 }
-            } else {
-                segments.push(seg);
             }
             if last {
                 break;
             }
             start = end + 1;
         }
-        self.path.clear();
-        for s in &segments {
-            self.path.push('/');
-            self.path.push_str(s);
-        }
+        self.path = path;
         self.set_query_fragment(q, f, special);
     }
 
@@ -188,13 +192,8 @@ impl Url {
     }
 
     /// The `host` getter: the host and a non-default port.
-    pub(crate) fn host_and_port(&self) -> String {
-        let mut out = self.host.clone().unwrap_or_default();
-        if let Some(p) = self.port {
-            out.push(':');
-            out.push_str(itoa::Buffer::new().format(p));
-        }
-        out
+    pub(crate) fn host_and_port(&self) -> &str {
+        self.host.as_deref().unwrap_or("")
     }
 
     /// The `hash` getter: `#` and the fragment, or empty for no or an empty fragment.
@@ -216,7 +215,7 @@ impl Url {
         if self.host.is_some() {
             h.push_str("//");
             h.push_str(&self.userinfo);
-            h.push_str(&self.host_and_port());
+            h.push_str(self.host_and_port());
         }
         h.push_str(&self.path);
         if let Some(q) = &self.query {
@@ -286,7 +285,7 @@ fn authority_and_rest(scheme: String, s: &str) -> Option<Url> {
         .position(|c| matches!(c, b'/' | b'?' | b'#') || (special && c == b'\\'))
         .unwrap_or(s.len());
     let (authority, rest) = s.split_at(end);
-    let (userinfo, hostport) = match gb_condition::scan::rfind(authority, b'@') {
+    let (userinfo, hostport) = match scan::rfind(authority, b'@') {
         Some(i) => {
             if i + 1 == authority.len() {
                 return None;
@@ -297,7 +296,7 @@ fn authority_and_rest(scheme: String, s: &str) -> Option<Url> {
     };
     let mut url = Url::empty(scheme, None);
     if let Some(info) = userinfo {
-        let (user, pass) = gb_condition::scan::split_once(info, b':').unwrap_or((info, ""));
+        let (user, pass) = scan::split_once(info, b':').unwrap_or((info, ""));
         let mut out = String::new();
         percent::encode_into(&mut out, user, Set::Userinfo);
         if !pass.is_empty() {
@@ -348,8 +347,11 @@ fn authority_and_rest(scheme: String, s: &str) -> Option<Url> {
         }
         let n: u32 = digits.parse().unwrap_or(0);
         let n = u16::try_from(n).ok()?;
-        if Some(n) != default_port(&url.scheme) {
-            url.port = Some(n);
+        if Some(n) != default_port(&url.scheme)
+            && let Some(h) = url.host.as_mut()
+        {
+            h.push(':');
+            h.push_str(itoa::Buffer::new().format(n));
         }
     }
     url.path_query_fragment(rest, false);
@@ -405,25 +407,21 @@ fn file(rest: &str) -> Option<Url> {
 /// `(path, query, fragment)`: the query from the first `?` before any `#`, the fragment
 /// from the first `#`.
 fn split_query_fragment(s: &str) -> (&str, Option<&str>, Option<&str>) {
-    let (before, fragment) = match gb_condition::scan::split_once(s, b'#') {
+    let (before, fragment) = match scan::split_once(s, b'#') {
         Some((a, f)) => (a, Some(f)),
         None => (s, None),
     };
-    match gb_condition::scan::split_once(before, b'?') {
+    match scan::split_once(before, b'?') {
         Some((p, q)) => (p, Some(q), fragment),
         None => (before, None, fragment),
     }
 }
 
-/// A serialized path's segments (`/a/b` is `a`, `b`).
-fn scan_segments(path: &str) -> Vec<String> {
-    let body = path.strip_prefix('/').unwrap_or(path);
-    if path.is_empty() {
-        return Vec::new();
+/// Removes a serialized path's last segment (`/a/b` becomes `/a`, `/` becomes empty).
+fn shorten(path: &mut String) {
+    if let Some(i) = scan::rfind(path, b'/') {
+        path.truncate(i);
     }
-    gb_condition::scan::split(body, b'/')
-        .map(String::from)
-        .collect()
 }
 
 fn is_single_dot(s: &str) -> bool {
