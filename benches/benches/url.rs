@@ -2,8 +2,6 @@
 //! parses the user's URL and each `simple` pattern as Node's `new URL` does, then matches).
 #![allow(missing_docs, clippy::unwrap_used, reason = "benchmark")]
 
-use core::hint::black_box;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gb_core::{Experiment, FeatureSet, User};
 use serde_json::json;
@@ -42,7 +40,6 @@ fn url_targeting(c: &mut Criterion) {
         })
     });
     g.finish();
-    black_box(());
 }
 
 criterion_group!(benches, url_targeting);

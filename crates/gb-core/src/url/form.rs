@@ -22,29 +22,7 @@ pub(crate) fn decode(s: &str) -> Cow<'_, str> {
     if !scan::contains_any(s, b"%+") {
         return Cow::Borrowed(s);
     }
-    let b = s.as_bytes();
-    let mut bytes = alloc::vec::Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let escape = (b[i] == b'%')
-            .then(|| Some((percent::hex(*b.get(i + 1)?)?, percent::hex(*b.get(i + 2)?)?)))
-            .flatten();
-        match (b[i], escape) {
-            (_, Some((h, l))) => {
-                bytes.push(h * 16 + l);
-                i += 3;
-            }
-            (b'+', None) => {
-                bytes.push(b' ');
-                i += 1;
-            }
-            (c, None) => {
-                bytes.push(c);
-                i += 1;
-            }
-        }
-    }
-    Cow::Owned(scan::from_utf8_lossy(bytes))
+    Cow::Owned(scan::from_utf8_lossy(percent::decode(s, true)))
 }
 
 /// The serializer: `*-._` and ASCII alphanumerics as they are, a space as `+`, every other

@@ -20,7 +20,9 @@ pub(crate) fn parse_special(input: &str) -> Option<String> {
     let domain = if input.bytes().all(|b| b.is_ascii() && b != b'%') {
         input.to_ascii_lowercase()
     } else {
-        to_ascii(&gb_condition::scan::from_utf8_lossy(percent::decode(input)))?
+        to_ascii(&gb_condition::scan::from_utf8_lossy(percent::decode(
+            input, false,
+        )))?
     };
     if domain.is_empty() || domain.bytes().any(forbidden_in_domain) {
         return None;
@@ -74,14 +76,14 @@ fn forbidden_in_domain(b: u8) -> bool {
 /// The longest non-ASCII label encoded (UTF-8 bytes). Punycode's time grows with the label's
 /// length times its distinct code points, so a longer label (DNS allows 63 bytes) targets
 /// nothing rather than costing time quadratic in the URL.
-pub(crate) const MAX_LABEL_BYTES: usize = 1024;
+const MAX_LABEL_BYTES: usize = 1024;
 
 /// Lower-cases the domain; labels with non-ASCII become `xn--` Punycode. The ideographic
 /// and full-width full stops separate labels, as UTS #46 maps them.
 fn to_ascii(domain: &str) -> Option<String> {
     let mut out = String::with_capacity(domain.len());
     let mut label = String::new();
-    let mut chars = domain.chars().peekable();
+    let mut chars = domain.chars();
     loop {
         let c = chars.next();
         match c {
@@ -182,8 +184,8 @@ fn adapt(delta: u32, points: u32, first: bool) -> u32 {
     k + 36 * delta / (delta + 38)
 }
 
-/// The last label (one trailing empty label aside) is a number: all digits, or `0x` and
-/// hex digits.
+/// The last label (one trailing empty label aside) is a number: all digits, or what the IPv4
+/// number parser reads (`0x` and hex digits).
 fn ends_in_number(domain: &str) -> bool {
     let domain = domain
         .strip_suffix('.')
@@ -193,13 +195,7 @@ fn ends_in_number(domain: &str) -> bool {
         Some(i) => &domain[i + 1..],
         None => domain,
     };
-    if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) {
-        return true;
-    }
-    match last.strip_prefix("0x").or_else(|| last.strip_prefix("0X")) {
-        Some(hex) => hex.bytes().all(|b| b.is_ascii_hexdigit()),
-        None => false,
-    }
+    (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit())) || ipv4_number(last).is_some()
 }
 
 /// The IPv4 parser: up to four parts, each decimal, `0x` hex or `0` octal; the last fills

@@ -266,7 +266,7 @@ fn glob_units<U: Copy + PartialEq>(t: &[U], p: &[U], eq: impl Fn(U, U) -> bool, 
 /// the whole query (`application/x-www-form-urlencoded`: a space is `+`). Either URL failing
 /// to parse on its own (no base) returns the redirect URL as given.
 pub fn merge_query_strings(old_url: &str, new_url: &str) -> String {
-    let (Some(old), Some(new)) = (Url::parse(old_url, None), Url::parse(new_url, None)) else {
+    let (Some(old), Some(mut new)) = (Url::parse(old_url, None), Url::parse(new_url, None)) else {
         return String::from(new_url);
     };
     let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = new
@@ -294,7 +294,8 @@ pub fn merge_query_strings(old_url: &str, new_url: &str) -> String {
         q.push('=');
         form::encode(&mut q, v);
     }
-    new.with_query(q).href()
+    new.query = Some(q);
+    new.href()
 }
 
 #[cfg(test)]

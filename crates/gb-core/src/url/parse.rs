@@ -244,14 +244,6 @@ impl Url {
         let q = self.query.as_deref().unwrap_or("");
         super::form::pairs(q)
     }
-
-    /// This URL with another query (already serialized).
-    pub(crate) fn with_query(&self, query: String) -> Url {
-        Url {
-            query: Some(query),
-            ..self.clone()
-        }
-    }
 }
 
 /// A scheme (`alpha *(alnum / + / - / .)` then `:`), lower-cased, and what follows it.
@@ -323,17 +315,14 @@ fn authority_and_rest(scheme: String, s: &str) -> Option<Url> {
         Some(i) => (&hostport[..i], Some(&hostport[i + 1..])),
         None => (hostport, None),
     };
-    if special && host.is_empty() && url.scheme != "file" {
-        return None;
-    }
-    url.host = Some(if special {
-        if host.is_empty() {
-            String::new()
-        } else {
-            host::parse_special(host)?
+    // `file:` URLs, whose host may be empty, are read by `file`.
+    url.host = Some(if host.is_empty() {
+        if special {
+            return None;
         }
-    } else if host.is_empty() {
         String::new()
+    } else if special {
+        host::parse_special(host)?
     } else {
         host::parse_opaque(host)?
     });
@@ -360,11 +349,10 @@ fn authority_and_rest(scheme: String, s: &str) -> Option<Url> {
 
 /// The relative state: `s` against `base` (special).
 fn relative(s: &str, base: &Url) -> Option<Url> {
-    let b = s.as_bytes();
-    let slash = |c: Option<&u8>| matches!(c, Some(b'/' | b'\\'));
-    if slash(b.first()) && slash(b.get(1)) {
+    if two_slashes(s) {
         return authority_and_rest(base.scheme.clone(), skip_slashes(s, true));
     }
+    let b = s.as_bytes();
     let mut url = Url {
         fragment: None,
         ..base.clone()
@@ -381,13 +369,17 @@ fn relative(s: &str, base: &Url) -> Option<Url> {
     Some(url)
 }
 
+/// Whether `s` starts with two of `/` and `\\` (a special URL's authority follows).
+fn two_slashes(s: &str) -> bool {
+    let slash = |c: Option<&u8>| matches!(c, Some(b'/' | b'\\'));
+    slash(s.as_bytes().first()) && slash(s.as_bytes().get(1))
+}
+
 /// A `file:` URL: `file://host/path` or `file:path`, the host `localhost` read as empty.
 fn file(rest: &str) -> Option<Url> {
-    let slash = |c: Option<&u8>| matches!(c, Some(b'/' | b'\\'));
-    let b = rest.as_bytes();
     let mut url = Url::empty(String::from("file"), Some(String::new()));
     let mut path = rest;
-    if slash(b.first()) && slash(b.get(1)) {
+    if two_slashes(rest) {
         let after = &rest[2..];
         let end = after
             .bytes()

@@ -73,8 +73,9 @@ pub(crate) fn hex(c: u8) -> Option<u8> {
     }
 }
 
-/// Percent-decodes `s` to bytes: `%XX` is a byte, a `%` without two hex digits stays.
-pub(crate) fn decode(s: &str) -> alloc::vec::Vec<u8> {
+/// Percent-decodes `s` to bytes: `%XX` is a byte, a `%` without two hex digits stays; with
+/// `plus_is_space` (`application/x-www-form-urlencoded`) a `+` is a space.
+pub(crate) fn decode(s: &str, plus_is_space: bool) -> alloc::vec::Vec<u8> {
     let b = s.as_bytes();
     let mut out = alloc::vec::Vec::with_capacity(b.len());
     let mut i = 0;
@@ -89,7 +90,7 @@ pub(crate) fn decode(s: &str) -> alloc::vec::Vec<u8> {
                 i += 3;
             }
             (c, _, _) => {
-                out.push(c);
+                out.push(if plus_is_space && c == b'+' { b' ' } else { c });
                 i += 1;
             }
         }
